@@ -298,20 +298,12 @@ class Tensor:
 
         def backward(g):
             # Promote 1-D operands to matrices, as np.matmul does, then undo it.
-            A = a.data[None, :] if a.ndim == 1 else a.data
-            B = b.data[:, None] if b.ndim == 1 else b.data
-            G = g
-            if a.ndim == 1:
-                G = np.expand_dims(G, -2)
-            if b.ndim == 1:
-                G = np.expand_dims(G, -1)
-            grad_a = G @ np.swapaxes(B, -1, -2)
-            grad_b = np.swapaxes(A, -1, -2) @ G
-            if a.ndim == 1:
-                grad_a = grad_a.squeeze(-2)
-            if b.ndim == 1:
-                grad_b = grad_b.squeeze(-1)
-            return unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape)
+            A = a.data[None, :] if a.ndim == 1 else a.data  # (..., n, k)
+            B = b.data[:, None] if b.ndim == 1 else b.data  # (..., k, m)
+            G = g.reshape(np.broadcast_shapes(A.shape[:-2], B.shape[:-2]) + (A.shape[-2], B.shape[-1]))
+            grad_a = unbroadcast(G @ np.swapaxes(B, -1, -2), A.shape)
+            grad_b = unbroadcast(np.swapaxes(A, -1, -2) @ G, B.shape)
+            return grad_a.reshape(a.shape), grad_b.reshape(b.shape)
 
         return self._result(out, (a, b), backward, "matmul")
 

@@ -98,7 +98,7 @@ class LogisticNeuron:
     The prediction :math:`p = \sigma(w \cdot x + b)` is read as the probability of
     class 1. The gradient of the mean cross-entropy is the famously simple
     :math:`\nabla_w L = X^\top (p - y) / N`, :math:`\partial L/\partial b = \overline{p - y}`.
-    Without regularisation this is scikit-learn's ``LogisticRegression(penalty=None)``.
+    Without regularisation this is scikit-learn's ``LogisticRegression(C=np.inf)``.
 
     Args:
         lr: gradient-descent step size.
