@@ -74,4 +74,4 @@ def test_training_divergence_is_a_named_error():
     model = nn.Linear(2, 3, rng=0)  # float32 weights overflow to inf after a few absurd steps
     with pytest.raises(TrainingDiverged, match="diverged at epoch .* smaller learning rate"):
         with np.errstate(all="ignore"):
-            fit(model, optim.SGD(model.parameters(), lr=1e30), X.astype(np.float32), y, epochs=5)
+            fit(model, optim.SGD(model.parameters(), lr=1e38), X.astype(np.float32), y, epochs=5)
