@@ -19,7 +19,24 @@ def _check_binary(X, y) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-class Perceptron:
+class _LinearUnit:
+    """What both neurons share once fitted: a weight row ``coef_`` and a bias ``intercept_``."""
+
+    def _net_input(self, X) -> np.ndarray:
+        """The weighted sum :math:`w \\cdot x + b` for each row of ``X``."""
+        if not hasattr(self, "coef_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit(X, y) first")
+        X = _checks.as_array(X, "X", ndim=2)
+        if X.shape[1] != self.coef_.shape[1]:
+            raise ValueError(f"X has {X.shape[1]} features but {type(self).__name__} was fitted on {self.coef_.shape[1]}")
+        return X @ self.coef_[0] + self.intercept_[0]
+
+    def score(self, X, y) -> float:
+        """Accuracy of ``predict(X)`` against ``y``."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+
+class Perceptron(_LinearUnit):
     r"""Rosenblatt's perceptron: predict :math:`[w \cdot x + b > 0]`, learn from mistakes.
 
     For each sample with signed label :math:`t = \pm 1` and
@@ -70,16 +87,10 @@ class Perceptron:
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        X = _checks.as_array(X, "X", ndim=2)
-        if X.shape[1] != self.coef_.shape[1]:
-            raise ValueError(f"X has {X.shape[1]} features but the perceptron was fitted on {self.coef_.shape[1]}")
-        return X @ self.coef_[0] + self.intercept_[0]
+        return self._net_input(X)
 
     def predict(self, X) -> np.ndarray:
-        return (self.decision_function(X) > 0).astype(np.int64)
-
-    def score(self, X, y) -> float:
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        return (self._net_input(X) > 0).astype(np.int64)
 
     def __repr__(self) -> str:
         return f"Perceptron(lr={self.lr:g}, max_epochs={self.max_epochs}, shuffle={self.shuffle})"
@@ -92,7 +103,7 @@ def sigmoid(z) -> np.ndarray:
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-class LogisticNeuron:
+class LogisticNeuron(_LinearUnit):
     r"""One sigmoid neuron trained by full-batch gradient descent on the mean cross-entropy.
 
     The prediction :math:`p = \sigma(w \cdot x + b)` is read as the probability of
@@ -122,17 +133,11 @@ class LogisticNeuron:
         return self
 
     def predict_proba(self, X) -> np.ndarray:
-        X = _checks.as_array(X, "X", ndim=2)
-        if X.shape[1] != self.coef_.shape[1]:
-            raise ValueError(f"X has {X.shape[1]} features but the neuron was fitted on {self.coef_.shape[1]}")
-        p1 = sigmoid(X @ self.coef_[0] + self.intercept_[0])
+        p1 = sigmoid(self._net_input(X))
         return np.stack([1 - p1, p1], axis=1)
 
     def predict(self, X) -> np.ndarray:
-        return (self.predict_proba(X)[:, 1] > 0.5).astype(np.int64)
-
-    def score(self, X, y) -> float:
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        return (self._net_input(X) > 0).astype(np.int64)
 
     def __repr__(self) -> str:
         return f"LogisticNeuron(lr={self.lr:g}, epochs={self.epochs})"

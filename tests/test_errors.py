@@ -75,3 +75,11 @@ def test_training_divergence_is_a_named_error():
     with pytest.raises(TrainingDiverged, match="diverged at epoch .* smaller learning rate"):
         with np.errstate(all="ignore"):
             fit(model, optim.SGD(model.parameters(), lr=1e38), X.astype(np.float32), y, epochs=5)
+
+
+def test_unfitted_and_mismatched_neurons_say_so():
+    with pytest.raises(RuntimeError, match="not fitted yet"):
+        Perceptron().predict(np.ones((2, 2)))
+    model = LogisticNeuron(epochs=5).fit(np.ones((2, 2)), [0, 1])
+    with pytest.raises(ValueError, match="X has 3 features but LogisticNeuron was fitted on 2"):
+        model.predict(np.ones((2, 3)))
