@@ -20,7 +20,9 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     """Store ``value`` under ``name`` in the notebook's outputs (myst-nb's glue); returns ``value``.
 
     Floats are stored as Python floats (not NumPy scalars) so that their text form
-    is stable and parseable.
+    is stable and parseable. Because the value is returned, a cell that *ends* with
+    a bare ``glue(...)`` call also echoes it as ``Out[]``; assign the result instead
+    (``acc = glue("acc", ...)``).
     """
     from myst_nb import glue as _glue
 

@@ -30,6 +30,7 @@ import html
 import io
 import itertools
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -100,6 +101,11 @@ class Frame:
             data = base64.b64encode(self.png).decode("ascii")
             return f'<img alt="explorer frame" src="data:image/png;base64,{data}">'
         return f'<div class="nblib-message" role="alert">{html.escape(self.message or "")}</div>'
+
+
+def _html_text(text: str) -> str:
+    """Escape text for HTML, turning ``$x$`` into ``\\(x\\)``: the book's MathJax typesets only the latter."""
+    return re.sub(r"\$([^$]+)\$", r"\\(\1\\)", html.escape(text))
 
 
 def _figure_is_finite(fig) -> bool:
@@ -279,10 +285,10 @@ class Explorer:
             frame_of[key] = index[snippet]
         start = tuple(self.setting[c.name] for c in self.controls)
         controls = "".join(
-            f'<label class="nblib-control"><span>{html.escape(c.label)}</span>'
+            f'<label class="nblib-control"><span class="mathjax_process">{_html_text(c.label)}</span>'
             f'<input type="range" min="0" max="{len(c.book_values) - 1}" step="1" '
             f'value="{c.book_values.index(self.setting[c.name])}" data-name="{c.name}" '
-            f'aria-label="{html.escape(c.label)}">'
+            f'aria-label="{html.escape(c.label.replace("$", ""))}">'
             f'<output>{html.escape(c.format(self.setting[c.name]))}</output></label>'
             for c in self.controls)
         payload = json.dumps({
@@ -291,7 +297,7 @@ class Explorer:
         note = (f"Precomputed explorer: {len(frames)} frames were rendered when this page was built. "
                 "Run the notebook in Jupyter for the live version with finer steps.")
         return (f'<div class="nblib-explorer" id="nblib-{uuid.uuid4().hex[:12]}">{_STYLE}'
-                f'<div class="nblib-title">{html.escape(self.title)}</div>'
+                f'<div class="nblib-title mathjax_process">{_html_text(self.title)}</div>'
                 f'<div class="nblib-note">{html.escape(note)}</div>'
                 f'<div class="nblib-controls">{controls}</div>'
                 f'<div class="nblib-frame">{frames[start].html()}</div>'

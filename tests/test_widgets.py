@@ -95,3 +95,10 @@ def test_mimebundle_has_live_view_player_and_stable_summary(demo):
 def test_render_must_return_a_figure():
     with pytest.raises(TypeError, match="matplotlib Figure"):
         explorer(lambda a: None, [Slider("a", [1])]).frame()
+
+
+def test_tex_in_labels_becomes_mathjax_inline_delimiters():
+    exp = explorer(_render, [Slider("scale", [1.0, 2.0], label="scale $s_1$")], title="Growth of $e^{sx}$")
+    page = exp.html()
+    assert r"\(s_1\)" in page and r"\(e^{sx}\)" in page
+    assert "$s_1$" not in page
