@@ -38,6 +38,12 @@ CHAPTERS ?=
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 # Silence debugpy's frozen-modules notice that would otherwise land on stderr.
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# One BLAS/OpenMP thread per process: `make test` runs two workers on two cores, and
+# `make execute` must use the same thread count as the tests, because it changes the
+# order of floating-point sums and so the last digits of stored outputs.
+export OMP_NUM_THREADS := 1
+export OPENBLAS_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
 
 .PHONY: help venv install assets book test lab execute bench clean distclean
 
