@@ -100,7 +100,7 @@ class Frame:
         if self.ok:
             data = base64.b64encode(self.png).decode("ascii")
             return f'<img alt="explorer frame" src="data:image/png;base64,{data}">'
-        return f'<div class="nblib-message" role="alert">{html.escape(self.message or "")}</div>'
+        return f'<div class="nblib-message mathjax_process" role="alert">{_html_text(self.message or "")}</div>'
 
 
 def _html_text(text: str) -> str:
@@ -228,7 +228,7 @@ class Explorer:
                                        layout=w.Layout(width="420px"))
             slider.observe(lambda change, name=c.name: self.set(**{name: change["new"]}), names="value")
             sliders[c.name] = slider
-        message = w.HTML()
+        message = w.HTMLMath()  # typesets the \\( \\) in messages
         image = w.Image(format="png")
         box = w.VBox([w.HTML(f"<b>{html.escape(self.title)}</b>"), *sliders.values(), message, image])
         box.sliders, box.message, box.image = sliders, message, image
@@ -342,7 +342,9 @@ var inputs=root.querySelectorAll('input[type=range]');
 function update(){
   var key=[];
   inputs.forEach(function(el,i){key.push(el.value);el.nextElementSibling.textContent=data.labels[i][+el.value];});
-  root.querySelector('.nblib-frame').innerHTML=data.contents[data.frames[key.join('-')]];
+  var frame=root.querySelector('.nblib-frame');
+  frame.innerHTML=data.contents[data.frames[key.join('-')]];
+  if(window.MathJax&&MathJax.typesetPromise){MathJax.typesetPromise([frame]);}
 }
 inputs.forEach(function(el){el.addEventListener('input',update);});
 })();"""

@@ -102,3 +102,8 @@ def test_tex_in_labels_becomes_mathjax_inline_delimiters():
     page = exp.html()
     assert r"\(s_1\)" in page and r"\(e^{sx}\)" in page
     assert "$s_1$" not in page
+
+
+def test_messages_carry_tex_as_mathjax_delimiters():
+    exp = explorer(_render, [Slider("scale", [-1.0, 1.0], label="scale $s$", value=1.0)])
+    assert r"scale \(s\) = -1" in exp.frame(scale=-1.0).html()
