@@ -179,6 +179,76 @@ class Tanh(Module):
         return x.tanh()
 
 
+class LeakyReLU(Module):
+    """``x`` for ``x > 0``, ``negative_slope * x`` otherwise: negative inputs keep a small gradient."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        self.negative_slope = _checks.positive(negative_slope, "negative_slope", allow_zero=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        from .activations import leaky_relu, leaky_relu_grad
+        from .autograd import elementwise
+
+        a = self.negative_slope
+        return elementwise(x, lambda v: leaky_relu(v, a), lambda v: leaky_relu_grad(v, a), "leaky_relu")
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope:g}"
+
+
+class GELU(Module):
+    r"""Gaussian error linear unit :math:`x\,\Phi(x)` (``approximate="tanh"`` for the fast form)."""
+
+    def __init__(self, approximate: str = "none"):
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        from .activations import gelu, gelu_grad
+        from .autograd import elementwise
+
+        a = self.approximate
+        return elementwise(x, lambda v: gelu(v, a), lambda v: gelu_grad(v, a), "gelu")
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    r"""SiLU (Swish): :math:`x\,\sigma(x)`."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        from .activations import apply
+
+        return apply(x, "silu")
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero each element with probability ``p`` and scale the rest by ``1/(1-p)``.
+
+    The scaling keeps the expected activation unchanged, so evaluation (``model.eval()``)
+    uses the layer as the identity, with nothing to rescale.
+
+    Args:
+        p: drop probability in ``[0, 1)``.
+        rng: generator or seed for the masks; nblib's default generator when omitted.
+    """
+
+    def __init__(self, p: float = 0.5, rng=None):
+        self.p = _checks.in_range(p, "p", 0.0, 1.0, high_open=True)
+        self._rng = _rng.resolve(rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = (self._rng.random(x.shape) >= self.p).astype(x.dtype) / (1.0 - self.p)
+        return x * keep
+
+    def extra_repr(self) -> str:
+        return f"p={self.p:g}"
+
+
 def mlp(sizes: list[int], activation: type[Module] = ReLU, dtype=np.float32, rng=None) -> Sequential:
     """A multilayer perceptron: Linear layers of the given widths with ``activation`` between them.
 

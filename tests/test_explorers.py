@@ -4,7 +4,8 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from nblib.explorers import mlp_training_explorer, neuron_boundary_explorer  # noqa: E402
+from nblib.explorers.neurons import neuron_boundary_explorer  # noqa: E402
+from nblib.explorers.training import mlp_training_explorer  # noqa: E402
 
 
 def test_neuron_boundary_moves_with_the_weights():
