@@ -263,3 +263,43 @@ def mlp(sizes: list[int], activation: type[Module] = ReLU, dtype=np.float32, rng
         if i < len(sizes) - 2:
             layers.append(activation())
     return Sequential(*layers)
+
+
+def to_torch(model: Module):
+    """The same network in ``torch.nn``, with this model's parameters copied in.
+
+    Both libraries store a linear layer's weight as ``(out_features, in_features)``,
+    so the copy is direct; dtypes are kept. This is how chapters check an nblib model
+    against torch with identical weights.
+
+    Raises:
+        TypeError: for a layer with no torch counterpart here.
+    """
+    import torch
+
+    simple = {ReLU: torch.nn.ReLU, Tanh: torch.nn.Tanh, Sigmoid: torch.nn.Sigmoid, SiLU: torch.nn.SiLU}
+
+    def convert(layer: Module):
+        if isinstance(layer, Sequential):
+            return torch.nn.Sequential(*(convert(child) for child in layer))
+        if isinstance(layer, Linear):
+            dtype = torch.float64 if layer.dtype == np.float64 else torch.float32
+            out = torch.nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None, dtype=dtype)
+            with torch.no_grad():
+                out.weight.copy_(torch.from_numpy(layer.weight.data))
+                if layer.bias is not None:
+                    out.bias.copy_(torch.from_numpy(layer.bias.data))
+            return out
+        if type(layer) in simple:
+            return simple[type(layer)]()
+        if isinstance(layer, LeakyReLU):
+            return torch.nn.LeakyReLU(layer.negative_slope)
+        if isinstance(layer, GELU):
+            return torch.nn.GELU(approximate=layer.approximate)
+        if isinstance(layer, Dropout):
+            return torch.nn.Dropout(layer.p)
+        raise TypeError(f"to_torch: no torch equivalent for {type(layer).__name__}")
+
+    converted = convert(model)
+    converted.train(model.training)
+    return converted

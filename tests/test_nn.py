@@ -98,3 +98,24 @@ def test_repr_shows_the_architecture():
 def test_seeded_construction_is_deterministic():
     a, b = nn.Linear(3, 3, rng=7), nn.Linear(3, 3, rng=7)
     assert_allclose(a.weight.data, b.weight.data)
+
+
+@pytest.mark.parametrize("activation", [nn.ReLU, nn.Tanh, nn.Sigmoid, nn.SiLU, nn.GELU,
+                                        lambda: nn.LeakyReLU(0.1), lambda: nn.GELU("tanh")],
+                         ids=["relu", "tanh", "sigmoid", "silu", "gelu", "leaky-relu", "gelu-tanh"])
+def test_to_torch_copies_weights_and_activations(activation):
+    model = nn.Sequential(nn.Linear(4, 6, dtype=np.float64, rng=0), activation(), nn.Dropout(0.3),
+                          nn.Linear(6, 2, dtype=np.float64, rng=1)).eval()
+    ref = nn.to_torch(model)
+    assert not ref.training
+    x = np.random.default_rng(2).standard_normal((5, 4))
+    assert_allclose(model(Tensor(x)).data, ref(torch.from_numpy(x)).detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_to_torch_refuses_unknown_layers():
+    class Odd(nn.Module):
+        def forward(self, x):
+            return x
+
+    with pytest.raises(TypeError, match="no torch equivalent for Odd"):
+        nn.to_torch(nn.Sequential(Odd()))
