@@ -12,6 +12,7 @@ from . import _checks
 from . import rng as _rng
 from .autograd import Tensor, cross_entropy, no_grad
 from .data import minibatches
+from .regularisation import EarlyStopping, l2_penalty
 
 
 class TrainingDiverged(ValueError):
@@ -70,11 +71,33 @@ def mean_loss(model, X, y, batch_size: int = 1024) -> float:
 
 
 def fit(model, optimizer, X, y, *, epochs: int, batch_size: int = 32, X_val=None, y_val=None,
-        rng=None, on_epoch: Callable[[int, History], None] | None = None) -> History:
-    """Minibatch training of a classifier with cross-entropy; returns a :class:`History`.
+        rng=None, on_epoch: Callable[[int, History], bool | None] | None = None,
+        early_stopping: EarlyStopping | None = None, l2: float = 0.0) -> History:
+    r"""Minibatch training of a classifier with cross-entropy; returns a :class:`History`.
 
-    Records per epoch: ``loss`` (mean training loss over the epoch's batches),
-    ``train_acc``, and, when validation data are given, ``val_loss`` and ``val_acc``.
+    Records per epoch: ``loss`` (mean training loss over the epoch's batches, in training
+    mode, so with dropout active and without the L2 term), ``train_acc``, and, when
+    validation data are given, ``val_loss`` and ``val_acc`` (both in evaluation mode).
+
+    Args:
+        model, optimizer: the network and the optimiser updating its parameters.
+        X, y: training inputs ``(N, D)`` and integer labels ``(N,)``.
+        epochs: the most epochs to train (fewer if training is stopped early).
+        batch_size: rows per update step.
+        X_val, y_val: optional validation data.
+        rng: generator or seed for the batch order.
+        on_epoch: called as ``on_epoch(epoch, history)`` after each epoch (``epoch``
+            counts from 0); it may append its own metrics to ``history``, and returning
+            True stops training after this epoch. Any other return value (None, or a
+            number such as a new learning rate) carries on.
+        early_stopping: an :class:`nblib.regularisation.EarlyStopping`. It is reset, then
+            stepped after each epoch (after ``on_epoch``) with the metric it monitors;
+            training stops when it says so, and if its ``restore_best`` is set the model
+            ends with the parameters of the best epoch. The history keeps every epoch run.
+        l2: coefficient :math:`\lambda` of an L2 penalty
+            :math:`\tfrac{\lambda}{2}\sum\theta^2` over all parameters, added to each
+            batch loss before ``backward()`` (see :func:`nblib.regularisation.l2_penalty`).
+            For plain or momentum SGD this gives the same updates as ``SGD(weight_decay=l2)``.
 
     Raises:
         TrainingDiverged: if a batch loss is NaN or inf; the message names the
@@ -83,9 +106,18 @@ def fit(model, optimizer, X, y, *, epochs: int, batch_size: int = 32, X_val=None
     X = _checks.as_array(X, "X", ndim=2)
     y = _checks.as_labels(y, "y", n=len(X))
     epochs = _checks.integer(epochs, "epochs", minimum=1)
+    l2 = _checks.positive(l2, "l2", allow_zero=True)
     if (X_val is None) != (y_val is None):
         raise ValueError("pass both X_val and y_val, or neither")
+    if early_stopping is not None:
+        if not isinstance(early_stopping, EarlyStopping):
+            raise TypeError(f"early_stopping must be an EarlyStopping, got {type(early_stopping).__name__}")
+        if early_stopping.monitor.startswith("val_") and X_val is None:
+            raise ValueError(f"early_stopping monitors {early_stopping.monitor!r}, but fit got no validation "
+                             "data: pass X_val and y_val")
+        early_stopping.reset()
     gen = _rng.resolve(rng)
+    params = model.parameters() if l2 else None
     history = History()
     for epoch in range(epochs):
         model.train()
@@ -95,8 +127,9 @@ def fit(model, optimizer, X, y, *, epochs: int, batch_size: int = 32, X_val=None
             if not math.isfinite(loss.item()):
                 raise TrainingDiverged(f"training diverged at epoch {epoch + 1}: the loss became "
                                        f"{loss.item()} with {optimizer!r}; try a smaller learning rate")
+            objective = loss + l2_penalty(params, l2) if l2 else loss
             optimizer.zero_grad()
-            loss.backward()
+            objective.backward()
             optimizer.step()
             losses.append(loss.item())
         model.eval()
@@ -105,6 +138,15 @@ def fit(model, optimizer, X, y, *, epochs: int, batch_size: int = 32, X_val=None
             metrics["val_loss"] = mean_loss(model, X_val, y_val)
             metrics["val_acc"] = accuracy(model, X_val, y_val)
         history.append(**metrics)
-        if on_epoch is not None:
-            on_epoch(epoch, history)
+        result = on_epoch(epoch, history) if on_epoch is not None else None
+        stop = isinstance(result, (bool, np.bool_)) and bool(result)  # only True stops, not any truthy value
+        if early_stopping is not None:
+            if early_stopping.monitor not in history:
+                raise ValueError(f"early_stopping monitors {early_stopping.monitor!r}, which fit does not record; "
+                                 f"recorded: {history.keys()}")
+            stop = early_stopping.step(history[early_stopping.monitor][-1], model) or stop
+        if stop:
+            break
+    if early_stopping is not None and early_stopping.restore_best and early_stopping.best_epoch is not None:
+        early_stopping.restore(model)
     return history
