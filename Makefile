@@ -44,6 +44,8 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
+# Training loops report progress as text lines, not a widget, in stored outputs (see nblib/torch_train.py).
+export NBLIB_PROGRESS := text
 
 .PHONY: help venv install assets book test lab execute bench clean distclean
 
