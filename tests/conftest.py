@@ -140,3 +140,20 @@ def pytest_configure(config):
     # gets these rules); the name check keeps the plugin from being registered twice.
     if not config.pluginmanager.has_plugin(PLUGIN_NAME):
         config.pluginmanager.register(NotebookRules(config), PLUGIN_NAME)
+
+
+# --------------------------------------------------- chapter headline fixtures
+@pytest.fixture(scope="module")
+def glued(request) -> dict:
+    """The values glued in the test module's ``NOTEBOOK`` (see tests/test_chapter_NN.py)."""
+    from nblib.report import read_glued
+
+    values = read_glued(request.module.NOTEBOOK)
+    assert values, f"{request.module.NOTEBOOK.name} stores no glued values: execute it first (make execute)"
+    return values
+
+
+@pytest.fixture(scope="module")
+def cells(request) -> list[dict]:
+    """The cells of the test module's ``NOTEBOOK``."""
+    return json.loads(request.module.NOTEBOOK.read_text(encoding="utf-8"))["cells"]

@@ -8,25 +8,13 @@ displays, and the structure every chapter shares. They run in well under a secon
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
-from nblib.report import read_glued
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "chapters" / "01_perceptron.ipynb"
-
-
-@pytest.fixture(scope="module")
-def glued() -> dict:
-    return read_glued(NOTEBOOK)
-
-
-@pytest.fixture(scope="module")
-def cells() -> list[dict]:
-    return json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
 
 
 def _source(cell: dict) -> str:
@@ -130,38 +118,3 @@ def test_explorer_is_displayed(cells):
     assert match and int(match[1]) > 1 and int(match[2]) >= 1, summary
 
 
-def test_every_glue_reference_exists(cells, glued):
-    referenced = {
-        name
-        for cell in cells if cell["cell_type"] == "markdown"
-        for name in re.findall(r"\{glue:text\}`([A-Za-z_][A-Za-z0-9_]*)", _source(cell))
-    }
-    assert referenced, "the prose cites no glued values"
-    assert referenced <= set(glued), f"cited but never glued: {sorted(referenced - set(glued))}"
-
-
-def test_notebook_structure(cells):
-    headings = [line for cell in cells if cell["cell_type"] == "markdown"
-                for line in _source(cell).splitlines() if re.match(r"#{1,6} ", line)]
-    assert [h for h in headings if h.startswith("# ")] == ["# Chapter 1. The artificial neuron and the perceptron"]
-    levels = [len(h.split(" ", 1)[0]) for h in headings]
-    assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), "a heading level is skipped"
-    order = ["## What you will learn", "## What you need first", "## Summary", "## Exercises", "## Solutions"]
-    positions = [headings.index(h) for h in order]
-    assert positions == sorted(positions)
-    assert any(":::{admonition} Claim check:" in _source(c) for c in cells if c["cell_type"] == "markdown")
-
-    exercises = next(_source(c) for c in cells if c["cell_type"] == "markdown" and "## Exercises" in _source(c))
-    n_exercises = len(re.findall(r"^\d+\. ", exercises.split("## Exercises", 1)[1], flags=re.M))
-    assert 3 <= n_exercises <= 6
-    for k in range(1, n_exercises + 1):
-        start = next(i for i, c in enumerate(cells) if _source(c).strip() == f"### Solution to exercise {k}")
-        code = cells[start + 1]
-        assert code["cell_type"] == "code" and "hide-cell" in code["metadata"].get("tags", []), k
-
-
-def test_all_cells_ran_without_errors(cells):
-    code_cells = [c for c in cells if c["cell_type"] == "code"]
-    assert all(c.get("execution_count") for c in code_cells), "some cells were not executed"
-    assert not [o for c in code_cells for o in c.get("outputs", []) if o["output_type"] == "error"]
-    assert NOTEBOOK.stat().st_size < 2_000_000

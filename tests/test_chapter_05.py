@@ -7,38 +7,16 @@ stays true; the explorer it displays; and the conventions every chapter follows.
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from pathlib import Path
 
 import pytest
 
-from nblib.report import read_glued
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "05_generalisation.ipynb"
-BIBLIOGRAPHY = ROOT / "book" / "references.bib"
-
-
-@pytest.fixture(scope="module")
-def glued() -> dict:
-    values = read_glued(NOTEBOOK)
-    assert values, f"{NOTEBOOK.name} stores no glued values: execute it first (make execute)"
-    return values
-
-
-@pytest.fixture(scope="module")
-def cells() -> list[dict]:
-    return json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-
-
 def _text(value) -> str:
     return "".join(value) if isinstance(value, list) else value
-
-
-def _markdown(cells) -> list[str]:
-    return [_text(c["source"]) for c in cells if c["cell_type"] == "markdown"]
 
 
 # ------------------------------------------------------------------ normalisation
@@ -235,59 +213,3 @@ def test_explorer_is_displayed(cells):
 
 
 # ------------------------------------------------------------------ conventions
-def test_structure(cells):
-    text = _markdown(cells)
-    headings = [line for md in text for line in md.splitlines() if re.match(r"#{1,6} ", line)]
-    assert [h for h in headings if h.startswith("# ")] == ["# Chapter 5. Data, overfitting and generalisation"]
-    levels = [len(h.split(" ")[0]) for h in headings]
-    for (a, b), heading in zip(zip(levels, levels[1:]), headings[1:]):
-        assert b <= a + 1, f"heading level jumps before {heading!r}"
-    order = ["## What you will learn", "## What you need first", "## Summary", "## Exercises", "## Solutions"]
-    positions = [headings.index(h) for h in order]
-    assert positions == sorted(positions)
-    assert sum(':::{admonition} Claim check:' in md for md in text) == 1
-
-
-def test_every_exercise_has_a_hidden_executed_solution(cells):
-    exercises = next(md for md in _markdown(cells) if md.startswith("## Exercises"))
-    n = len(re.findall(r"^\d+\. \*\*", exercises, flags=re.M))
-    assert 3 <= n <= 6
-    for k in range(1, n + 1):
-        start = next(i for i, c in enumerate(cells)
-                     if c["cell_type"] == "markdown" and f"### Solution to exercise {k}\n" in _text(c["source"]) + "\n")
-        code_cells = []
-        for c in cells[start + 1:]:
-            if c["cell_type"] != "code":
-                break
-            code_cells.append(c)
-        assert code_cells, f"solution {k} has no code"
-        for c in code_cells:
-            assert "hide-cell" in c["metadata"].get("tags", []), f"solution {k} is not hidden"
-        names = [o.get("metadata", {}).get("scrapbook", {}).get("name", "") for c in code_cells
-                 for o in c.get("outputs", [])]
-        assert any(name.startswith(f"ex{k}_") for name in names), f"solution {k} glues no ex{k}_ result"
-
-
-def test_no_cell_echoes_a_glued_value(cells):
-    # A bare glue(...) as a cell's last expression would add an Out[] with the value.
-    for c in cells:
-        if c["cell_type"] == "code":
-            assert not any(o.get("output_type") == "execute_result" and "papermill" not in str(o.get("metadata"))
-                           and "Explorer" not in _text(o["data"].get("text/plain", "")) and
-                           "Capacity and regularisation" not in _text(o["data"].get("text/plain", ""))
-                           for o in c.get("outputs", [])), _text(c["source"])[:80]
-
-
-def test_prose_cites_only_glued_values_and_known_references(cells, glued):
-    text = "\n".join(_markdown(cells))
-    names = set(re.findall(r"\{glue:text\}`([A-Za-z_]\w*)", text))
-    assert names, "the prose should cite measured numbers"
-    assert names <= set(glued), f"prose cites values never glued: {sorted(names - set(glued))}"
-    keys = set(re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text))
-    bib = BIBLIOGRAPHY.read_text(encoding="utf-8")
-    for key in {k.strip() for group in keys for k in group.split(",")}:
-        assert re.search(rf"@\w+\{{{re.escape(key)},", bib), f"{key} is missing from references.bib"
-
-
-def test_notebook_stays_small():
-    assert NOTEBOOK.stat().st_size < 2_000_000

@@ -27,7 +27,7 @@ def test_loader_covers_every_row_once_per_epoch_and_reshuffles():
 def test_loader_is_reproducible_and_typed():
     a = ArrayLoader(np.ones((6, 2)), np.arange(6), batch_size=6, shuffle=True, seed=3)
     b = ArrayLoader(np.ones((6, 2)), np.arange(6), batch_size=6, shuffle=True, seed=3)
-    (xa, ya), (xb, yb) = next(iter(a)), next(iter(b))
+    (xa, ya), (_, yb) = next(iter(a)), next(iter(b))
     assert torch.equal(ya, yb) and xa.dtype == torch.float32 and ya.dtype == torch.int64
 
 
