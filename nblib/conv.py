@@ -281,7 +281,7 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, return_indices: b
     out = np.take_along_axis(cols, winner[:, :, None], axis=2)[:, :, 0].reshape(*x.shape[:2], oh, ow)
     if not return_indices:
         return out
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    (_, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     position = np.arange(oh * ow)
     row = (position // ow) * sh - ph + winner // kw  # the winner's row in the unpadded input
     col = (position % ow) * sw - pw + winner % kw
