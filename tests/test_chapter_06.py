@@ -8,7 +8,6 @@ the explorer it displays, and the conventions every chapter follows. They take w
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
@@ -20,28 +19,11 @@ from nblib.report import read_glued
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "06_pytorch.ipynb"
 CHAPTER_2 = ROOT / "chapters" / "02_backprop.ipynb"
-BIBLIOGRAPHY = ROOT / "book" / "references.bib"
 N_TRAIN = 1257  # load_digits(seed=0): 70% of 1797 images, stratified
-
-
-@pytest.fixture(scope="module")
-def glued() -> dict:
-    values = read_glued(NOTEBOOK)
-    assert values, f"{NOTEBOOK.name} stores no glued values: execute it first (make execute)"
-    return values
-
-
-@pytest.fixture(scope="module")
-def cells() -> list[dict]:
-    return json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
 
 
 def _join(value) -> str:
     return "".join(value) if isinstance(value, list) else value
-
-
-def _markdown(cells) -> list[str]:
-    return [_join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
 
 
 def _outputs_text(cells) -> list[str]:
@@ -219,71 +201,9 @@ def test_explorer_has_a_frame_player(cells):
 
 
 # --------------------------------------------------------------------- conventions
-def test_structure(cells):
-    text = _markdown(cells)
-    headings = [line for md in text for line in md.splitlines() if re.match(r"#{1,6} ", line)]
-    assert [h for h in headings if h.startswith("# ")] == ["# Chapter 6. From NumPy to PyTorch"]
-    levels = [len(h.split(" ")[0]) for h in headings]
-    for (a, b), heading in zip(zip(levels, levels[1:]), headings[1:]):
-        assert b <= a + 1, f"heading level jumps before {heading!r}"
-    order = ["## What you will learn", "## What you need first", "## Summary", "## Exercises", "## Solutions"]
-    positions = [headings.index(h) for h in order]
-    assert positions == sorted(positions)
-    assert any(':::{admonition} Claim check:' in md for md in text)
-
-
 def test_first_cell_imports_torch_before_seeding(cells):
     first = _join(next(c for c in cells if c["cell_type"] == "code")["source"])
     assert first.index("import torch") < first.index("seed_everything(0)")
     assert "device = default_device()" in first
 
 
-def test_every_exercise_has_a_hidden_executed_solution(cells):
-    exercises = next(md for md in _markdown(cells) if "## Exercises" in md)
-    section = exercises.split("## Exercises", 1)[1].split("## Solutions", 1)[0]
-    n = len(re.findall(r"^\d+\. \*\*", section, flags=re.M))
-    assert 3 <= n <= 6
-    for k in range(1, n + 1):
-        i = next(i for i, c in enumerate(cells)
-                 if c["cell_type"] == "markdown" and f"### Solution to exercise {k}\n" in _join(c["source"]) + "\n")
-        solution = next(c for c in cells[i + 1:] if c["cell_type"] == "code")
-        assert "hide-cell" in solution["metadata"].get("tags", []), f"solution {k} is not hidden"
-        assert solution.get("outputs"), f"solution {k} was not executed"
-        names = [o.get("metadata", {}).get("scrapbook", {}).get("name", "") for o in solution["outputs"]]
-        assert any(name.startswith(f"ex{k}_") for name in names), f"solution {k} glues no ex{k}_ result"
-
-
-def test_solution_code_is_hidden(cells):
-    start = next(i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and "## Solutions" in _join(c["source"]))
-    for c in cells[start:]:
-        if c["cell_type"] == "code":
-            assert "hide-cell" in c["metadata"].get("tags", [])
-
-
-def test_timing_cells_are_ignored_by_nbval(cells):
-    for c in cells:
-        src = _join(c["source"])
-        if c["cell_type"] == "code" and "perf_counter" in src:
-            assert src.startswith("# NBVAL_IGNORE_OUTPUT"), src.splitlines()[0]
-
-
-def test_no_cell_echoes_a_glue_value(cells):
-    for c in cells:
-        if c["cell_type"] == "code":
-            last = _join(c["source"]).strip().splitlines()[-1]
-            assert not last.startswith("glue("), f"a cell ends with a bare glue call: {last}"
-
-
-def test_prose_cites_only_glued_values_and_known_references(cells, glued):
-    text = "\n".join(_markdown(cells))
-    names = set(re.findall(r"\{glue:text\}`([A-Za-z_]\w*)", text))
-    assert names, "the prose should cite measured numbers"
-    assert names <= set(glued), f"prose cites values never glued: {sorted(names - set(glued))}"
-    keys = set(re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text))
-    bib = BIBLIOGRAPHY.read_text(encoding="utf-8")
-    for key in {k.strip() for group in keys for k in group.split(",")}:
-        assert re.search(rf"@\w+\{{{re.escape(key)},", bib), f"{key} is missing from references.bib"
-
-
-def test_notebook_stays_small():
-    assert NOTEBOOK.stat().st_size < 2_000_000

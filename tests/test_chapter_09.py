@@ -8,38 +8,16 @@ displays, and the conventions every chapter follows. They take well under a seco
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from pathlib import Path
 
 import pytest
 
-from nblib.report import read_glued
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "09_attention.ipynb"
-BIBLIOGRAPHY = ROOT / "book" / "references.bib"
-
-
-@pytest.fixture(scope="module")
-def glued() -> dict:
-    values = read_glued(NOTEBOOK)
-    assert values, f"{NOTEBOOK.name} stores no glued values: execute it first (make execute)"
-    return values
-
-
-@pytest.fixture(scope="module")
-def cells() -> list[dict]:
-    return json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-
-
 def _join(value) -> str:
     return "".join(value) if isinstance(value, list) else value
-
-
-def _markdown(cells) -> list[str]:
-    return [_join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
 
 
 # ------------------------------------------------------------------ agreement with torch
@@ -165,65 +143,3 @@ def test_explorer_is_displayed(cells):
 
 
 # --------------------------------------------------------------------- conventions
-def test_structure(cells):
-    text = _markdown(cells)
-    headings = [line for md in text for line in md.splitlines() if re.match(r"#{1,6} ", line)]
-    assert [h for h in headings if h.startswith("# ")] == ["# Chapter 9. Attention and transformers"]
-    levels = [len(h.split(" ")[0]) for h in headings]
-    for (a, b), heading in zip(zip(levels, levels[1:]), headings[1:]):
-        assert b <= a + 1, f"heading level jumps before {heading!r}"
-    order = ["## What you will learn", "## What you need first", "## Summary", "## Exercises", "## Solutions"]
-    positions = [headings.index(h) for h in order]
-    assert positions == sorted(positions)
-    assert any(':::{admonition} Claim check: "attention\'s cost grows quadratically' in md for md in text)
-
-
-def test_first_code_cell_sets_up(cells):
-    first = _join(next(c for c in cells if c["cell_type"] == "code")["source"])
-    assert "import torch" in first and first.index("import torch") < first.index("seed_everything(0)")
-    assert "figure_formats" in first and "set_printoptions" in first and "default_device()" in first
-
-
-def test_every_exercise_has_a_hidden_executed_solution(cells):
-    exercises = next(md for md in _markdown(cells) if md.startswith("## Exercises"))
-    n = len(re.findall(r"^\d+\. \*\*", exercises, flags=re.M))
-    assert 3 <= n <= 6
-    for k in range(1, n + 1):
-        i = next(i for i, c in enumerate(cells)
-                 if c["cell_type"] == "markdown" and f"### Solution to exercise {k}\n" in _join(c["source"]) + "\n")
-        solution = cells[i + 1]
-        assert solution["cell_type"] == "code" and "hide-cell" in solution["metadata"].get("tags", [])
-        assert solution.get("outputs"), f"solution {k} was not executed"
-        names = [o.get("metadata", {}).get("scrapbook", {}).get("name", "") for o in solution["outputs"]]
-        assert any(name.startswith(f"ex{k}_") for name in names), f"solution {k} glues no ex{k}_ result"
-
-
-def test_no_errors_and_no_bare_glue_echo(cells):
-    for c in cells:
-        if c["cell_type"] != "code":
-            continue
-        assert not any(o.get("output_type") == "error" for o in c.get("outputs", []))
-        last = _join(c["source"]).strip().splitlines()[-1]
-        assert not last.startswith("glue("), f"a cell ends with a bare glue(): {last}"
-
-
-def test_timing_cells_are_ignored_by_nbval(cells):
-    for c in cells:
-        source = _join(c["source"])
-        if c["cell_type"] == "code" and "perf_counter" in source:
-            assert source.startswith("# NBVAL_IGNORE_OUTPUT"), "a timing cell must be marked for nbval"
-
-
-def test_prose_cites_only_glued_values_and_known_references(cells, glued):
-    text = "\n".join(_markdown(cells))
-    names = set(re.findall(r"\{glue:text\}`([A-Za-z_]\w*)", text))
-    assert names, "the prose should cite measured numbers"
-    assert names <= set(glued), f"prose cites values never glued: {sorted(names - set(glued))}"
-    keys = set(re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text))
-    bib = BIBLIOGRAPHY.read_text(encoding="utf-8")
-    for key in {k.strip() for group in keys for k in group.split(",")}:
-        assert re.search(rf"@\w+\{{{re.escape(key)},", bib), f"{key} is missing from references.bib"
-
-
-def test_notebook_stays_small():
-    assert NOTEBOOK.stat().st_size < 2_000_000
