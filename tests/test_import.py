@@ -9,7 +9,7 @@ HEAVY = ["torch", "matplotlib", "ipywidgets", "sklearn", "pennylane", "IPython",
 def test_importing_every_module_loads_no_heavy_library():
     code = (
         "import sys, nblib, nblib.autograd, nblib.nn, nblib.optim, nblib.data, nblib.gradcheck, nblib.neuron, "
-        "nblib.train, nblib.plot, nblib.widgets, nblib.explorers.neurons, nblib.explorers.training, nblib.report, nblib.rng, nblib.activations, nblib.init, nblib.explorers.activations, nblib.surfaces, nblib.schedules, nblib.explorers.optimisers, nblib.preprocessing, nblib.regularisation, nblib.explorers.generalisation, nblib.torch_train, nblib.sequences, nblib.explorers.pytorch, nblib.rnn, nblib.explorers.recurrent, nblib.conv, nblib.receptive_field, nblib.images, nblib.explorers.convolution, nblib.attention, nblib.text, nblib.explorers.attention, nblib.monitor, nblib.lr_finder, nblib.explorers.diagnostics\n"
+        "nblib.train, nblib.plot, nblib.widgets, nblib.explorers.neurons, nblib.explorers.training, nblib.report, nblib.rng, nblib.activations, nblib.init, nblib.explorers.activations, nblib.surfaces, nblib.schedules, nblib.explorers.optimisers, nblib.preprocessing, nblib.regularisation, nblib.explorers.generalisation, nblib.torch_train, nblib.sequences, nblib.explorers.pytorch, nblib.rnn, nblib.explorers.recurrent, nblib.conv, nblib.receptive_field, nblib.images, nblib.explorers.convolution, nblib.attention, nblib.text, nblib.explorers.attention, nblib.monitor, nblib.lr_finder, nblib.explorers.diagnostics, nblib.compression, nblib.explorers.compression\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
