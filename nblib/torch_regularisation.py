@@ -18,7 +18,6 @@ the pieces chapter 11 trains with torch:
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
