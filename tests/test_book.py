@@ -242,6 +242,17 @@ _MATH_REPORT_JS = r"""
       raw.push(text.trim().slice(0, 80));
     }
   }
+  // A "$$...$$" inside a paragraph is parsed as inline math between stray dollar
+  // signs: the formula renders, and a "$" is left beside it.
+  document.querySelectorAll('mjx-container').forEach(el => {
+    const host = el.closest('.math') || el;
+    const before = host.previousSibling, after = host.nextSibling;
+    const b = before && before.nodeType === Node.TEXT_NODE ? before.nodeValue : '';
+    const a = after && after.nodeType === Node.TEXT_NODE ? after.nodeValue : '';
+    if (/\$\s*$/.test(b) || /^[.,;:]?\$/.test(a)) {
+      raw.push(`stray $ beside a formula: ...${b.slice(-30)}[formula]${a.slice(0, 30)}...`);
+    }
+  });
   return {formulas: math.length,
           rendered: document.querySelectorAll('mjx-container').length,
           unrendered, raw};
