@@ -157,3 +157,17 @@ def glued(request) -> dict:
 def cells(request) -> list[dict]:
     """The cells of the test module's ``NOTEBOOK``."""
     return json.loads(request.module.NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """Run a test module's torch code on one thread, as ``make test`` does (OMP_NUM_THREADS=1).
+
+    The small networks of the explorers only lose from extra threads, and a shared
+    machine makes them much slower. Use with ``pytestmark = pytest.mark.usefixtures(...)``.
+    """
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -12,13 +12,7 @@ from nblib.explorers.pytorch import BLOWUP_FACTOR, UNIFORM_LOSS, batch_lr_explor
 N_TRAIN, EPOCHS = 300, 3  # a fifth of the images and a third of the book's epochs: the same code paths, faster
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # As under `make test` (OMP_NUM_THREADS=1): these tiny networks only lose from extra threads.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")

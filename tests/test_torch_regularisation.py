@@ -14,12 +14,7 @@ from nblib.torch_regularisation import (  # noqa: E402
 from nblib.train import History  # noqa: E402
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.mark.parametrize("eps", [0.0, 0.1, 0.5, 1.0], ids=["none", "eps0.1", "eps0.5", "all-uniform"])
