@@ -1,7 +1,8 @@
 # From Perceptron to Qubit: build, test and run the book.
 #
 #   make book     build the HTML book strictly into _build/html
-#   make test     unit tests, every chapter under nbval, the book and browser tests
+#   make test     unit tests, every chapter under nbval, the book and browser tests,
+#                 all with networking disabled (tools/offline)
 #
 # Every target installs what it needs into .venv first; pip runs again only when
 # a requirements file, constraints.txt or pyproject.toml has changed.
@@ -47,11 +48,12 @@ export MKL_NUM_THREADS := 1
 # Training loops report progress as text lines, not a widget, in stored outputs (see nblib/torch_train.py).
 export NBLIB_PROGRESS := text
 
-.PHONY: help venv install assets book test lab execute bench clean distclean
+.PHONY: help venv install assets book test report lab execute bench clean distclean
 
 help:
 	@echo "make book       build the HTML book strictly (installs and fetches assets first)"
-	@echo "make test       run unit tests, nbval over chapters/, and the book/browser tests"
+	@echo "make test       run unit tests, nbval over chapters/, and the book/browser tests, offline"
+	@echo "make report     write book/execution_report.md from the last make test run"
 	@echo "make lab        open JupyterLab on chapters/"
 	@echo "make execute    re-execute chapters in place (CHAPTERS=... to pick some)"
 	@echo "make bench      run bench/epoch.py"
@@ -90,9 +92,15 @@ book: $(STAMP) assets
 	@echo "Open that file in a browser, or serve it and visit http://127.0.0.1:8000/:"
 	@echo "    $(PY) -m http.server -d $(HTML_DIR) --bind 127.0.0.1 8000"
 
+# Offline from here on: tools/offline runs pytest (and so every chapter's kernel and
+# the browser) in a network namespace with only loopback, where the machine allows it.
 test: $(STAMP) assets
 	@mkdir -p .artifacts
-	$(PY) -m pytest $(PYTEST_FLAGS) $(PYTEST_ARGS) tests chapters
+	tools/offline $(PY) -m pytest $(PYTEST_FLAGS) $(PYTEST_ARGS) tests chapters
+
+# The execution report page, from the records the last `make test` left in .artifacts/.
+report: $(STAMP)
+	$(PY) tools/execution_report.py
 
 # Jupyter refuses to run as root unless told; containers often run as root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)

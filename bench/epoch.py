@@ -61,7 +61,7 @@ def main() -> None:
         run(args)
 
 
-def run(args) -> None:
+def run(args) -> dict:
     split = load_digits(seed=0)
     X, y = split.X_train, split.y_train
     batches = [b for b in minibatches(len(X), args.batch_size, rng=0)]
@@ -82,6 +82,7 @@ def run(args) -> None:
     print(f"torch epoch: {t_torch * 1e3:8.1f} ms")
     ratio = t_ours / t_torch
     print(f"ratio nblib/torch: {ratio:.2f} (target <= 2.0: {'met' if ratio <= 2.0 else 'NOT met'})")
+    return {"nblib_ms": t_ours * 1e3, "torch_ms": t_torch * 1e3, "ratio": ratio, "target": 2.0}
 
 
 if __name__ == "__main__":

@@ -89,6 +89,24 @@ class NotebookTimer:
         return lines
 
 
+def write_outcomes(stats: dict, exitstatus) -> None:
+    """Counts of test outcomes and the machine, for the execution report (tools/execution_report.py)."""
+    import platform
+
+    kinds = ("passed", "failed", "skipped", "error", "xfailed", "xpassed")
+    reports = {k: [r for r in stats.get(k, []) if getattr(r, "when", "call") in ("call", "setup")] for k in kinds}
+    counts = {k: len(v) for k, v in reports.items()}
+    counts["notebook_cells_passed"] = sum(".ipynb::" in r.nodeid for r in reports["passed"])
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    payload = {"outcomes": counts, "exitstatus": int(exitstatus), "offline": os.environ.get("NBLIB_OFFLINE") == "1",
+               "machine": {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+                           "system": f"{platform.system()} {platform.machine()}"},
+               "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "test_summary.json").write_text(json.dumps(payload, indent=2) + "\n")
+
+
 # ------------------------------------------------------------------ the plugin
 class NotebookRules:
     """The hooks, registered once as a plugin object so that they apply to every item.
@@ -122,7 +140,10 @@ class NotebookRules:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config):
-        if self.timer is None or not self.timer.seconds:
+        if self.timer is None:
+            return
+        write_outcomes(terminalreporter.stats, exitstatus)
+        if not self.timer.seconds:
             return
         terminalreporter.section("notebook execution times")
         for line in self.timer.table():
