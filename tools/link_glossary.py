@@ -43,6 +43,16 @@ EXTRA_PHRASES = {
     "Policy gradient": ["REINFORCE", "policy-gradient"],
     "Vanishing gradient": ["vanishing gradients"],
     "Activation function": ["activation functions"],
+    "Gradient checkpointing": ["checkpointing", "activation checkpointing"],
+    "Data parallelism": ["data-parallel", "data parallel"],
+    "Gradient accumulation": ["accumulation"],
+    "Adversarial example": ["adversarial examples", "FGSM"],
+    "Message passing": ["message-passing"],
+    "Hebbian learning": ["Hebbian", "Hebb's rule"],
+    "Autoencoder": ["autoencoders"],
+    "Barren plateau": ["barren plateaus"],
+    "Parameter-shift rule": ["parameter shift", "parameter-shift"],
+    "Qubit": ["qubits"],
 }
 
 # Spans where a link must not go: code, maths, roles, links, HTML, and whole lines
