@@ -8,6 +8,7 @@ edit. It changes markdown cells only; outputs are untouched.
 
     python tools/link_glossary.py              # every chapter
     python tools/link_glossary.py 12_efficient # some
+    python tools/link_glossary.py --relink     # remove the links first, then link afresh
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ EXTRA_PHRASES = {
 # that are headings, directive fences or directive options.
 PROTECTED = re.compile(
     r"```.*?```|`[^`]*`|\$\$.*?\$\$|\$[^$\n]*\$|\{[\w:-]+\}`[^`]*`|\[[^\]]*\]\([^)]*\)|<[^>\n]+>"
-    r"|^#.*$|^:::.*$|^:[\w-]+:.*$|^```.*$",
+    r"|^#[^\n]*$|^:::[^\n]*$|^:[\w-]+:[^\n]*$|^```[^\n]*$",
     re.S | re.M,
 )
 
@@ -102,11 +103,19 @@ def link_first(source: str, term: str) -> str | None:
     return None
 
 
-def link_chapter(path: Path, terms: list[str]) -> int:
+def unlink(source: str) -> str:
+    """``source`` with every ``{term}`phrase <Term>``` turned back into ``phrase``."""
+    return re.sub(r"\{term\}`([^`<]*?)\s*<[^>]*>`", r"\1", source)
+
+
+def link_chapter(path: Path, terms: list[str], relink: bool = False) -> int:
     nb = nbformat.read(path, as_version=4)
     markdown = [c for c in nb.cells if c.cell_type == "markdown"]
     if not any(c.cell_type == "code" for c in nb.cells):
         return 0  # a placeholder
+    if relink:
+        for cell in markdown:
+            cell.source = unlink(cell.source)
     already = linked_terms("\n".join(c.source for c in markdown))
     added = 0
     for term in terms:
@@ -118,18 +127,20 @@ def link_chapter(path: Path, terms: list[str]) -> int:
                 cell.source = new
                 added += 1
                 break
-    if added:
+    if added or relink:
         nbformat.write(nb, path)
     return added
 
 
 def main(argv: list[str]) -> None:
+    relink = "--relink" in argv
+    argv = [a for a in argv if a != "--relink"]
     terms = glossary_terms()
     chapters = sorted((ROOT / "chapters").glob("*.ipynb"))
     if argv:
         chapters = [p for p in chapters if any(p.stem.startswith(a) or p.name == a for a in argv)]
     for path in chapters:
-        print(f"{path.name}: linked {link_chapter(path, terms)} glossary terms")
+        print(f"{path.name}: linked {link_chapter(path, terms, relink)} glossary terms")
 
 
 if __name__ == "__main__":
