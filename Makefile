@@ -56,7 +56,7 @@ help:
 	@echo "make report     write book/execution_report.md from the last make test run"
 	@echo "make lab        open JupyterLab on chapters/"
 	@echo "make execute    re-execute chapters in place (CHAPTERS=... to pick some)"
-	@echo "make bench      run bench/epoch.py"
+	@echo "make bench      benchmarks: autograd MLP and im2col conv vs torch, explorer latencies"
 	@echo "make venv       create .venv and install the pinned requirements"
 	@echo "make assets     download the pinned MathJax and widget scripts into book/_static/vendor/"
 	@echo "make clean      remove build outputs, artifacts and vendored assets (keeps .venv)"
@@ -112,8 +112,7 @@ execute: $(STAMP)
 	$(PY) tools/execute_chapters.py $(CHAPTERS)
 
 bench: $(STAMP)
-	@test -f bench/epoch.py || { echo "error: bench/epoch.py does not exist yet" >&2; exit 1; }
-	$(PY) bench/epoch.py
+	$(PY) bench/all.py
 
 clean:
 	rm -rf _build .artifacts book/_static/vendor .pytest_cache .hypothesis

@@ -13,6 +13,10 @@ driven by Playwright:
   the frame, and moving it back must restore it: a control that silently does
   nothing fails.
 
+It also checks what a reader relies on beyond single pages: the .ipynb download and
+the Colab and Binder buttons on every chapter, the glossary and its links, dark mode
+and the search page, all offline.
+
 Full-page screenshots go to ``.artifacts/screenshots/`` for a person to look at.
 The browser test is skipped, with the reason, when Chromium or Playwright is missing;
 it never downloads a browser.
@@ -381,3 +385,86 @@ def test_page_works_offline(page_name, site, browser, book):
     assert not math["raw"], f"raw TeX delimiters left in the page text: {math['raw'][:5]}"
     assert not images["broken"], f"images that did not load: {images['broken']}"
     assert not explorer_failures, "explorer controls that do not work:\n" + "\n".join(explorer_failures)
+
+
+# ------------------------------------------- what a reader finds on the pages
+CHAPTER_PAGES = [p for p in PAGES if p.startswith("chapters/")]
+
+
+def _config() -> dict:
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+@pytest.mark.parametrize("page_name", CHAPTER_PAGES)
+def test_chapter_offers_download_and_launch_buttons(page_name, book):
+    """Every chapter can be downloaded as .ipynb and opened in Colab and Binder from the configured repository."""
+    html = (book.html_dir / f"{page_name}.html").read_text(encoding="utf-8")
+    stem = Path(page_name).name
+    assert f"_sources/chapters/{stem}.ipynb" in html, "no .ipynb download link"
+    assert (book.html_dir / "_sources" / "chapters" / f"{stem}.ipynb").is_file(), "the .ipynb download is missing"
+    repo = _config()["repository"]["url"].removeprefix("https://github.com/")
+    branch = _config()["repository"]["branch"]
+    assert f"https://colab.research.google.com/github/{repo}/blob/{branch}/chapters/{stem}.ipynb" in html
+    assert f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=" in html
+
+
+def test_glossary_terms_are_defined_and_linked_from_chapters(book):
+    glossary = (book.html_dir / "book" / "glossary.html").read_text(encoding="utf-8")
+    terms = set(re.findall(r'id="(term-[^"]+)"', glossary))
+    assert len(terms) >= 40
+    linked = set()
+    for page in CHAPTER_PAGES:
+        linked |= set(re.findall(r'glossary\.html#(term-[^"]+)"', (book.html_dir / f"{page}.html").read_text()))
+    assert linked <= terms, f"links to undefined terms: {sorted(linked - terms)}"
+    assert len(linked) >= 0.8 * len(terms), f"only {len(linked)} of {len(terms)} terms are linked from a chapter"
+    index = (book.html_dir / "genindex.html").read_text(encoding="utf-8")
+    assert "Backpropagation" in index and "Perceptron" in index, "the index of key terms lacks glossary terms"
+
+
+def _open(browser, site, path: str):
+    page = browser.context.new_page()
+    browser.problems = Problems()
+    page.on("pageerror", lambda e: browser.problems.page_errors.append(str(e)))
+    page.goto(f"{site.base_url}/{path}", wait_until="load", timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
+    return page
+
+
+_BACKGROUND_LUMINANCE_JS = """() => {
+  const rgb = getComputedStyle(document.body).backgroundColor.match(/[\\d.]+/g).map(Number);
+  return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255;
+}"""
+
+
+def test_dark_mode_works_offline(site, browser):
+    page = _open(browser, site, "chapters/01_perceptron.html")
+    try:
+        light = page.evaluate(_BACKGROUND_LUMINANCE_JS)
+        for _ in range(3):  # the switch cycles light -> dark -> auto
+            if page.evaluate("document.documentElement.dataset.theme") == "dark":
+                break
+            page.locator(".theme-switch-button").first.click()
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark", "the theme switch never reached dark"
+        page.wait_for_timeout(300)
+        dark = page.evaluate(_BACKGROUND_LUMINANCE_JS)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "dark-mode-01_perceptron.png"))
+    finally:
+        page.close()
+    assert light > 0.8 and dark < 0.25, f"background luminance light {light:.2f}, dark {dark:.2f}"
+    assert not browser.problems.offsite and not browser.problems.page_errors, browser.problems
+
+
+@pytest.mark.parametrize("query, expected", [("perceptron", "chapters/01_perceptron"),
+                                             ("checkpointing", "chapters/12_efficient")])
+def test_search_works_offline(query, expected, site, browser):
+    page = _open(browser, site, f"search.html?q={query}")
+    try:
+        page.wait_for_selector("#search-results ul li", timeout=PAGE_TIMEOUT_MS)
+        hrefs = page.eval_on_selector_all("#search-results ul li a", "as => as.map(a => a.getAttribute('href'))")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"search-{query}.png"))
+    finally:
+        page.close()
+    assert any(expected in h for h in hrefs), f"searching {query!r} did not find {expected}: {hrefs[:10]}"
+    assert not browser.problems.offsite and not browser.problems.page_errors, browser.problems
