@@ -17,11 +17,13 @@ def as_array(x, name: str, *, ndim: int | None = None, dtype=None, finite: bool 
     if isinstance(x, (str, bytes)):
         raise TypeError(f"{name} must be numeric array-like, got {type(x).__name__}")
     try:
-        arr = np.asarray(x, dtype=dtype)
+        arr = np.asarray(x)
     except (TypeError, ValueError) as err:
         raise TypeError(f"{name} must be numeric array-like: {err}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
     if finite and arr.dtype.kind == "f" and not np.isfinite(arr).all():
@@ -68,6 +70,14 @@ def in_range(value, name: str, low: float, high: float, *, high_open: bool = Fal
     if value < low or value > high or (high_open and value == high):
         closing = ")" if high_open else "]"
         raise ValueError(f"{name} must lie in [{low}, {high}{closing}, got {value}")
+    return value
+
+
+def axis(value, ndim: int, name: str = "axis") -> int:
+    """An axis of an array with ``ndim`` dimensions, negative values counting from the end."""
+    value = integer(value, name)
+    if not -ndim <= value < ndim:
+        raise ValueError(f"{name} {value} is out of range for an array with {ndim} dimension(s)")
     return value
 
 

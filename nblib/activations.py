@@ -35,7 +35,7 @@ _GELU_CUBIC = 0.044715  # the cubic coefficient of GELU's tanh approximation
 
 def _float(x) -> np.ndarray:
     """``x`` as a floating array: float32/float64 kept, anything else converted to float64."""
-    x = np.asarray(x)
+    x = _checks.as_array(x, "x", finite=False)
     return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
@@ -82,12 +82,14 @@ def relu_grad(x):
 def leaky_relu(x, negative_slope: float = 0.01):
     r""":math:`x` for :math:`x > 0`, :math:`\alpha x` otherwise, with :math:`\alpha` = ``negative_slope``."""
     x = _float(x)
+    _checks.as_real(negative_slope, "negative_slope")
     return np.where(x > 0, x, negative_slope * x).astype(x.dtype, copy=False)
 
 
 def leaky_relu_grad(x, negative_slope: float = 0.01):
     """1 where ``x > 0``, ``negative_slope`` elsewhere (the slope at the kink, like torch)."""
     x = _float(x)
+    _checks.as_real(negative_slope, "negative_slope")
     return np.where(x > 0, 1.0, negative_slope).astype(x.dtype)
 
 
@@ -152,6 +154,9 @@ def softmax(x, axis: int = -1):
     ``exp`` from overflowing.
     """
     x = _float(x)
+    _checks.axis(axis, max(x.ndim, 1))
+    if x.size == 0:
+        return x.copy()
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
@@ -195,7 +200,7 @@ ACTIVATIONS: dict[str, Activation] = {
 def get(name: str) -> Activation:
     """Look an activation up by name (``"relu"``, ``"gelu"``, ...)."""
     if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
+        raise ValueError(f"unknown activation {name!r}; name must be one of {sorted(ACTIVATIONS)}")
     return ACTIVATIONS[name]
 
 

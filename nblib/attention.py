@@ -56,7 +56,10 @@ def softmax(x, axis: int = -1) -> np.ndarray:
     whose logits are all ``-inf`` (a query that may attend to nothing) gives zeros, as
     ``torch.nn.functional.scaled_dot_product_attention`` does, rather than NaN.
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = _checks.as_array(x, "x", dtype=np.float64, finite=False)
+    _checks.axis(axis, max(x.ndim, 1))
+    if x.size == 0:
+        return x.copy()
     top = np.max(x, axis=axis, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
     e = np.exp(x - top)
@@ -322,13 +325,31 @@ def sequence_cross_entropy(logits, target):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
 
 
+def _check_predictions(output, target) -> None:
+    """``output`` floating scores ``(..., C)`` and ``target`` integer classes of shape ``output.shape[:-1]``."""
+    import torch
+
+    if not isinstance(output, torch.Tensor) or not output.is_floating_point():
+        raise TypeError(f"output must be a floating torch.Tensor of scores, got {type(output).__name__}"
+                        + (f" of dtype {output.dtype}" if isinstance(output, torch.Tensor) else ""))
+    if not isinstance(target, torch.Tensor) or target.is_floating_point() or target.is_complex() \
+            or target.dtype == torch.bool:
+        raise TypeError(f"target must be an integer torch.Tensor of classes, got {type(target).__name__}"
+                        + (f" of dtype {target.dtype}" if isinstance(target, torch.Tensor) else ""))
+    if output.ndim < 2 or tuple(target.shape) != tuple(output.shape[:-1]):
+        raise ValueError(f"target must have shape output.shape[:-1]; got output {tuple(output.shape)} "
+                         f"and target {tuple(target.shape)}")
+
+
 def token_accuracy(output, target) -> float:
     """Fraction of positions whose arg-max class is right (``output (N, T, C)``, ``target (N, T)``)."""
+    _check_predictions(output, target)
     return (output.argmax(dim=-1) == target).float().mean().item()
 
 
 def sequence_accuracy(output, target) -> float:
     """Fraction of sequences with *every* position right: the exact-sequence accuracy."""
+    _check_predictions(output, target)
     return (output.argmax(dim=-1) == target).all(dim=-1).float().mean().item()
 
 
@@ -360,6 +381,14 @@ def _build_torch_modules() -> dict:
         if not mask.is_floating_point():
             raise TypeError(f"{name} must be boolean or floating, got {mask.dtype}")
         return mask.to(like.dtype)
+
+    def _check_sequence(x, d_model: int) -> None:
+        """``x`` must be a floating ``(N, T, d_model)`` tensor."""
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+            raise TypeError(f"x must be a floating torch.Tensor, got {type(x).__name__}"
+                            + (f" of dtype {x.dtype}" if isinstance(x, torch.Tensor) else ""))
+        if x.dim() != 3 or x.shape[-1] != d_model:
+            raise ValueError(f"x must be (N, T, d_model={d_model}), got shape {tuple(x.shape)}")
 
     class MultiHeadAttention(nn.Module):
         r"""Multi-head self- or cross-attention from matrix products and a softmax.
@@ -415,6 +444,10 @@ def _build_torch_modules() -> dict:
 
         def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True, attn_mask=None,
                     average_attn_weights: bool = True, is_causal: bool = False):
+            for name, t in (("query", query), ("key", key), ("value", value)):
+                if not isinstance(t, torch.Tensor) or not t.is_floating_point():
+                    raise TypeError(f"{name} must be a floating torch.Tensor, got {type(t).__name__}"
+                                    + (f" of dtype {t.dtype}" if isinstance(t, torch.Tensor) else ""))
             if query.dim() != 3:
                 raise ValueError(f"query must be (N, L, E) (batch first), got shape {tuple(query.shape)}")
             N, L, E = query.shape
@@ -476,6 +509,7 @@ def _build_torch_modules() -> dict:
             self.dropout = nn.Dropout(_checks.in_range(dropout, "dropout", 0.0, 1.0, high_open=True))
 
         def forward(self, x):
+            _check_sequence(x, self.d_model)
             T = x.shape[1]
             if T > self.max_len:
                 raise ValueError(f"sequence length {T} exceeds max_len={self.max_len}")
@@ -494,6 +528,7 @@ def _build_torch_modules() -> dict:
             self.dropout = nn.Dropout(_checks.in_range(dropout, "dropout", 0.0, 1.0, high_open=True))
 
         def forward(self, x):
+            _check_sequence(x, self.embedding.embedding_dim)
             T = x.shape[1]
             if T > self.max_len:
                 raise ValueError(f"sequence length {T} exceeds max_len={self.max_len}")
@@ -533,6 +568,7 @@ def _build_torch_modules() -> dict:
                      device=None, dtype=None):
             super().__init__()
             factory = {"device": device, "dtype": dtype}
+            d_model = _checks.integer(d_model, "d_model", minimum=1)
             dim_feedforward = 4 * d_model if dim_feedforward is None else dim_feedforward
             dim_feedforward = _checks.integer(dim_feedforward, "dim_feedforward", minimum=1)
             if activation not in ("relu", "gelu"):
@@ -609,6 +645,7 @@ def _build_torch_modules() -> dict:
                      causal: bool = False, out_features: int | None = None):
             super().__init__()
             self.vocab_size = _checks.integer(vocab_size, "vocab_size", minimum=1)
+            d_model = _checks.integer(d_model, "d_model", minimum=1)
             self.max_len = _checks.integer(max_len, "max_len", minimum=1)
             self.causal = bool(causal)
             self.embedding = nn.Embedding(vocab_size, d_model)
@@ -628,8 +665,14 @@ def _build_torch_modules() -> dict:
 
         def forward(self, idx, need_weights: bool = False):
             """Logits ``(N, T, C)``; with ``need_weights`` also a list of each layer's weights ``(N, h, T, T)``."""
+            if not isinstance(idx, torch.Tensor) or idx.is_floating_point() or idx.is_complex() \
+                    or idx.dtype == torch.bool:
+                raise TypeError(f"idx must be an integer torch.Tensor of token ids, got {type(idx).__name__}"
+                                + (f" of dtype {idx.dtype}" if isinstance(idx, torch.Tensor) else ""))
             if idx.dim() != 2:
                 raise ValueError(f"idx must be (N, T) integer tokens, got shape {tuple(idx.shape)}")
+            if idx.numel() and (idx.min() < 0 or idx.max() >= self.vocab_size):
+                raise ValueError(f"idx holds token ids outside [0, vocab_size={self.vocab_size})")
             if idx.shape[1] > self.max_len:
                 raise ValueError(f"sequence length {idx.shape[1]} exceeds max_len={self.max_len}")
             x = self.positional(self.embedding(idx))  # (N, T, E)

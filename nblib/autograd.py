@@ -26,6 +26,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from . import _checks
+
 _grad_enabled = True
 
 
@@ -260,8 +262,12 @@ class Tensor:
     def _normalised_axes(self, axis) -> tuple[int, ...]:
         if axis is None:
             return tuple(range(self.ndim))
+        if isinstance(axis, (str, bytes)) or not isinstance(axis, (int, np.integer, tuple, list)):
+            raise TypeError(f"axis must be an int, a tuple of ints or None, got {type(axis).__name__}")
         axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
         for a in axes:
+            if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+                raise TypeError(f"axis must hold ints, got {type(a).__name__}")
             if not -self.ndim <= a < self.ndim:
                 raise ValueError(f"axis {a} is out of range for a tensor of shape {self.shape}")
         return tuple(sorted({int(a) % self.ndim for a in axes}))
@@ -314,6 +320,8 @@ class Tensor:
     def reshape(self, *shape) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
+        if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in shape):
+            raise TypeError(f"reshape: shape must hold ints, got {shape}")
         try:
             out = self.data.reshape(shape)
         except ValueError:
@@ -326,6 +334,10 @@ class Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         axes = axes or tuple(reversed(range(self.ndim)))
+        if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
+            raise TypeError(f"transpose: axes must be ints, got {axes}")
+        if len(axes) != self.ndim or not all(-max(self.ndim, 1) <= a < max(self.ndim, 1) for a in axes):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of a tensor with shape {self.shape}")
         if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of a tensor with shape {self.shape}")
         inverse = tuple(np.argsort([a % self.ndim for a in axes]))
@@ -421,7 +433,7 @@ def elementwise(x: Tensor, f: Callable[[np.ndarray], np.ndarray], df: Callable[[
         elementwise(x, np.sin, np.cos, "sin")
     """
     if not isinstance(x, Tensor):
-        raise TypeError(f"{op} expects a Tensor, got {type(x).__name__}")
+        raise TypeError(f"{op} expects a Tensor, got {type(x).__name__} for x")
     data = x.data
     return Tensor._result(f(data).astype(data.dtype, copy=False), (x,), lambda g: (g * df(data),), op)
 
@@ -433,7 +445,10 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     result, so the gradient needs no term for it.
     """
     if not isinstance(x, Tensor):
-        raise TypeError(f"log_softmax expects a Tensor, got {type(x).__name__}")
+        raise TypeError(f"log_softmax expects a Tensor, got {type(x).__name__} for x")
+    _checks.axis(axis, max(x.ndim, 1))
+    if x.size == 0:
+        return Tensor._result(x.data.copy(), (x,), lambda g: (g,), "log_softmax")
     shifted = x.data - x.data.max(axis=axis, keepdims=True)
     logsumexp = np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     out = shifted - logsumexp

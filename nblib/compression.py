@@ -58,6 +58,22 @@ def _axis(axis, x, name="axis"):
     return axis % x.ndim
 
 
+def _scale(scale) -> np.ndarray:
+    """Quantisation scales as float32, each positive and finite."""
+    scale = _checks.as_array(scale, "scale", finite=False).astype(np.float32)
+    if np.any(scale <= 0) or not np.all(np.isfinite(scale)):
+        raise ValueError("scale must be positive and finite")
+    return scale
+
+
+def _zero_point(zero_point) -> np.ndarray:
+    """Zero points as int64; they must be whole numbers."""
+    arr = _checks.as_array(zero_point, "zero_point")
+    if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
+        raise ValueError(f"zero_point must hold whole numbers, got {zero_point}")
+    return arr.astype(np.int64)
+
+
 def choose_qparams(x, bits: int = 8, symmetric: bool = False, signed: bool = True, axis: int | None = None):
     r"""Scale and zero point that map the range of ``x`` onto ``bits``-bit integers.
 
@@ -79,6 +95,8 @@ def choose_qparams(x, bits: int = 8, symmetric: bool = False, signed: bool = Tru
         ``(scale, zero_point)``: float32 and int64, scalars or 1-D arrays of length ``x.shape[axis]``.
     """
     x = _checks.as_array(x, "x").astype(np.float32)
+    if x.size == 0:
+        raise ValueError(f"x is empty (shape {x.shape}): there is no range to quantise")
     axis = _axis(axis, x)
     qmin, qmax = quant_range(bits, signed)
     lo = np.minimum(_reduce(x, axis, np.min), 0.0).astype(np.float32)
@@ -126,15 +144,13 @@ def quantize(x, scale, zero_point, bits: int = 8, signed: bool = True, axis: int
     x = _checks.as_array(x, "x").astype(np.float32)
     axis = _axis(axis, x)
     qmin, qmax = quant_range(bits, signed)
-    scale = np.asarray(scale, dtype=np.float32)
-    if np.any(scale <= 0) or not np.all(np.isfinite(scale)):
-        raise ValueError("scale must be positive and finite")
+    scale = _scale(scale)
     if axis is None and scale.ndim:
         raise ValueError("scale must be a scalar when axis is None (per-tensor)")
     if axis is not None and scale.ndim and scale.shape[0] != x.shape[axis]:
         raise ValueError(f"scale has {scale.shape[0]} entries but x has {x.shape[axis]} channels along axis {axis}")
     s = _broadcast(scale, x.ndim, axis)
-    z = _broadcast(np.asarray(zero_point, dtype=np.int64), x.ndim, axis)
+    z = _broadcast(_zero_point(zero_point), x.ndim, axis)
     inv = (np.float32(1.0) / s).astype(np.float32)
     q = np.round(x * inv).astype(np.int64) + z
     return np.clip(q, qmin, qmax)
@@ -142,12 +158,12 @@ def quantize(x, scale, zero_point, bits: int = 8, signed: bool = True, axis: int
 
 def dequantize(q, scale, zero_point, axis: int | None = None) -> np.ndarray:
     r"""Real values :math:`\hat x = s\,(q - z)` (float32), per-tensor or per-channel along ``axis``."""
-    q = np.asarray(q)
+    q = _checks.as_array(q, "q")
     if q.dtype.kind not in "iu":
         raise TypeError(f"q must hold integer codes, got dtype {q.dtype}")
     axis = _axis(axis, q)
-    s = _broadcast(np.asarray(scale, dtype=np.float32), q.ndim, axis)
-    z = _broadcast(np.asarray(zero_point, dtype=np.int64), q.ndim, axis)
+    s = _broadcast(_scale(scale), q.ndim, axis)
+    z = _broadcast(_zero_point(zero_point), q.ndim, axis)
     return ((q - z).astype(np.float32) * s).astype(np.float32)
 
 
@@ -182,6 +198,8 @@ def magnitude_masks(weights, sparsity: float, scope: str = "global") -> list[np.
     sparsity = _checks.in_range(sparsity, "sparsity", 0.0, 1.0)
     if scope not in ("global", "layer"):
         raise ValueError(f"scope must be 'global' or 'layer', got {scope!r}")
+    if isinstance(weights, (str, bytes)) or not hasattr(weights, "__iter__"):
+        raise TypeError(f"weights must be a list of weight arrays, got {type(weights).__name__}")
     arrays = [np.abs(_checks.as_array(w, f"weights[{i}]")) for i, w in enumerate(weights)]
     if not arrays:
         raise ValueError("weights is empty")
@@ -304,6 +322,9 @@ class QuantizedMLP:
         if activations not in ("float", "int8"):
             raise ValueError(f"activations must be 'float' or 'int8', got {activations!r}")
         h = _checks.as_array(X, "X", ndim=2).astype(np.float32)
+        if self.codes and h.shape[1] != self.codes[0].shape[1]:
+            raise ValueError(f"X has {h.shape[1]} features but the model's first layer expects "
+                             f"{self.codes[0].shape[1]}")
         axis = 0 if self.per_channel else None
         for i, (q, s, z, b) in enumerate(zip(self.codes, self.scales, self.zero_points, self.biases)):
             if activations == "float":
@@ -424,10 +445,22 @@ def distillation_loss(student_logits, teacher_logits, target, T: float = 4.0, al
         target: ``(N,)`` class labels.
         T: temperature > 0. alpha: weight of the soft term, in [0, 1].
     """
+    import torch
     import torch.nn.functional as F
 
     T = _checks.positive(T, "T")
     alpha = _checks.in_range(alpha, "alpha", 0.0, 1.0)
+    for name, logits in (("student_logits", student_logits), ("teacher_logits", teacher_logits)):
+        if not isinstance(logits, torch.Tensor) or not logits.is_floating_point() or logits.ndim != 2:
+            raise TypeError(f"{name} must be a floating torch.Tensor of shape (N, C), got "
+                            + (f"{logits.dtype} of shape {tuple(logits.shape)}" if isinstance(logits, torch.Tensor)
+                               else type(logits).__name__))
+    if not isinstance(target, torch.Tensor) or target.is_floating_point() or target.dtype == torch.bool:
+        raise TypeError("target must be an integer torch.Tensor of class labels, got "
+                        + (str(target.dtype) if isinstance(target, torch.Tensor) else type(target).__name__))
+    n, c = student_logits.shape
+    if tuple(target.shape) != (n,) or (n and (target.min() < 0 or target.max() >= c)):
+        raise ValueError(f"target must have shape ({n},) with labels in [0, {c}), got shape {tuple(target.shape)}")
     if student_logits.shape != teacher_logits.shape:
         raise ValueError(f"student_logits {tuple(student_logits.shape)} and teacher_logits "
                          f"{tuple(teacher_logits.shape)} must have the same shape")

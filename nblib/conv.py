@@ -459,7 +459,7 @@ class Flatten(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim < 2:
-            raise ValueError(f"Flatten needs a batch dimension, got shape {x.shape}")
+            raise ValueError(f"Flatten needs a batch dimension: input must be at least 1-D, got shape {x.shape}")
         return x.reshape(x.shape[0], int(np.prod(x.shape[1:], dtype=np.int64)))
 
 

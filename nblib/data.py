@@ -56,6 +56,8 @@ def load_digits(val_size: float = 0.15, test_size: float = 0.15, seed: int = 0,
     _checks.in_range(test_size, "test_size", 0.0, 1.0, high_open=True)
     if val_size + test_size >= 1.0:
         raise ValueError(f"val_size + test_size must be < 1, got {val_size} + {test_size}")
+    if _checks.integer(seed, "seed", minimum=0) >= 2**32:
+        raise ValueError(f"seed must be < 2**32, got {seed}")
     digits = _load()
     X = (digits.data / 16.0).astype(dtype)
     y = digits.target.astype(np.int64)
@@ -87,6 +89,8 @@ def blobs(n: int = 200, centers=((-1.5, -1.0), (1.5, 1.0)), std: float = 0.5, rn
     n = _checks.integer(n, "n", minimum=1)
     std = _checks.positive(std, "std", allow_zero=True)
     centers = _checks.as_array(centers, "centers", ndim=2, dtype=np.float64)
+    if len(centers) == 0:
+        raise ValueError("centers is empty: give at least one centre, one per class")
     gen = _rng.resolve(rng)
     y = np.arange(n) % len(centers)
     X = centers[y] + std * gen.standard_normal((n, centers.shape[1]))

@@ -56,6 +56,14 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 
     ``r``, which checks the full vector-Jacobian product rather than only its sum.
     Inputs must be float64: float32 rounding swamps a central difference.
     """
+    if isinstance(inputs, (str, bytes, Tensor)) or not hasattr(inputs, "__iter__"):
+        raise TypeError(f"inputs must be a sequence of Tensors, got {type(inputs).__name__}")
+    inputs = list(inputs)
+    if not inputs:
+        raise ValueError("inputs is empty: pass the Tensors to differentiate")
+    eps = _checks.positive(eps, "eps")
+    if eps >= 1:
+        raise ValueError(f"eps is a finite-difference step and must be < 1, got {eps}")
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
             raise TypeError(f"inputs[{i}] must be a Tensor, got {type(t).__name__}")

@@ -95,6 +95,8 @@ def shapes(n: int, *, size: int = 28, rows=(0.0, 1.0), cols=(0.0, 1.0), scale=(0
         raise ValueError(f"scale must lie in [{1.5 / size:.3f}, 0.5] (a shape at least 3 pixels wide that fits "
                          f"in the image), got {scale}")
     noise = _checks.positive(noise, "noise", allow_zero=True)
+    if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
+        raise TypeError(f"classes must be a sequence of shape names such as ('square', 'disc'), got {classes!r}")
     classes = tuple(classes)
     if not classes:
         raise ValueError("classes is empty")

@@ -87,8 +87,9 @@ class Monitor:
         elif isinstance(layers, dict):
             chosen = dict(layers)
         else:
-            if isinstance(layers, str):
-                raise TypeError("layers must be a list of layer names or a dict name -> module, got a str")
+            if isinstance(layers, str) or not hasattr(layers, "__iter__"):
+                raise TypeError("layers must be a list of layer names or a dict name -> module, "
+                                f"got {type(layers).__name__}")
             unknown = [name for name in layers if name not in modules]
             if unknown:
                 raise ValueError(f"layers {unknown} are not modules of the model; known: {sorted(modules)[:12]}")

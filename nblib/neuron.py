@@ -98,7 +98,7 @@ class Perceptron(_LinearUnit):
 
 def sigmoid(z) -> np.ndarray:
     """The logistic function :math:`1/(1+e^{-z})`, computed without overflow."""
-    z = np.asarray(z, dtype=np.float64)
+    z = _checks.as_array(z, "z", dtype=np.float64, finite=False)
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 

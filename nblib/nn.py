@@ -115,7 +115,10 @@ class Linear(Module):
                  dtype=np.float32, rng=None):
         self.in_features = _checks.integer(in_features, "in_features", minimum=1)
         self.out_features = _checks.integer(out_features, "out_features", minimum=1)
-        self.dtype = np.dtype(dtype)
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError as err:
+            raise TypeError(f"dtype must be a floating numpy dtype, got {dtype!r} ({err})") from None
         if self.dtype.kind != "f":
             raise TypeError(f"dtype must be a floating type, got {self.dtype}")
         self.weight = Parameter(np.zeros((out_features, in_features), dtype=self.dtype))
@@ -184,6 +187,8 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01):
         self.negative_slope = _checks.positive(negative_slope, "negative_slope", allow_zero=True)
+        if self.negative_slope > 1:
+            raise ValueError(f"negative_slope must be <= 1 (the slope for negative inputs), got {negative_slope}")
 
     def forward(self, x: Tensor) -> Tensor:
         from .activations import leaky_relu, leaky_relu_grad
@@ -254,6 +259,8 @@ def mlp(sizes: list[int], activation: type[Module] = ReLU, dtype=np.float32, rng
 
     ``mlp([64, 128, 10])`` is ``Sequential(Linear(64, 128), ReLU(), Linear(128, 10))``.
     """
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        raise TypeError(f"mlp: sizes must be a list of layer widths, got {type(sizes).__name__}")
     if len(sizes) < 2:
         raise ValueError(f"mlp: sizes needs at least an input and an output width, got {sizes}")
     gen = _rng.resolve(rng)

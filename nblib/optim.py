@@ -12,9 +12,11 @@ class Optimizer:
     """Base class: keeps the parameter list and per-parameter state."""
 
     def __init__(self, params, lr: float):
+        if isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+            raise TypeError(f"params must be an iterable of Tensors, got {type(params).__name__}")
         self.params: list[Tensor] = list(params)
         if not self.params:
-            raise ValueError("optimizer got an empty parameter list")
+            raise ValueError("optimizer got an empty parameter list (params)")
         for i, p in enumerate(self.params):
             if not isinstance(p, Tensor) or not p.requires_grad:
                 raise TypeError(f"params[{i}] must be a Tensor with requires_grad=True, got {type(p).__name__}")

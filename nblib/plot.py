@@ -58,6 +58,12 @@ def decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X, y, ax=None
 def training_curves(history, metrics=("loss", "val_loss"), ax=None, *, title: str = "Training curves",
                     xlabel: str = "epoch", ylabel: str = "cross-entropy (nats)", logy: bool = False):
     """Plot the named metrics of a :class:`nblib.train.History` (or a dict of lists) per epoch."""
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    if not hasattr(metrics, "__iter__"):
+        raise TypeError(f"metrics must be a sequence of metric names, got {type(metrics).__name__}")
+    if not hasattr(history, "__contains__") or not hasattr(history, "__getitem__") or isinstance(history, str):
+        raise TypeError(f"history must be a History or a dict of lists, got {type(history).__name__}")
     ax = _axes(ax)
     plotted = 0
     for name in metrics:

@@ -141,6 +141,8 @@ def receptive_fields(layers: Sequence[Layer], input_size: int | None = None) -> 
         >>> [f.size for f in receptive_fields([conv(3), conv(3), maxpool(2), conv(3)])]
         [3, 5, 6, 10]
     """
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"layers must be a sequence of Layer, got {type(layers).__name__}")
     layers = list(layers)
     for i, layer in enumerate(layers):
         if not isinstance(layer, Layer):
@@ -251,6 +253,8 @@ def gradient_map(layers: Sequence[Layer], input_size: int, index: tuple[int, int
     import torch
     import torch.nn.functional as F
 
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"layers must be a sequence of Layer, got {type(layers).__name__}")
     layers = list(layers)
     fields = receptive_fields(layers, input_size)  # also checks that every kernel fits
     if not fields:

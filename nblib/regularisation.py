@@ -42,6 +42,8 @@ def l2_penalty(parameters, weight_decay: float) -> Tensor:
         (1.25, True)
     """
     weight_decay = _checks.positive(weight_decay, "weight_decay", allow_zero=True)
+    if isinstance(parameters, (str, bytes)) or not hasattr(parameters, "__iter__"):
+        raise TypeError(f"parameters must be an iterable of Tensors, got {type(parameters).__name__}")
     params = list(parameters)
     if not params:
         raise ValueError("l2_penalty: parameters is empty")
@@ -127,7 +129,10 @@ class EarlyStopping:
             model: a :class:`nblib.nn.Module` whose parameters are copied when the
                 score improves (omit it to track scores only).
         """
-        score = float(score)
+        try:
+            score = float(score)
+        except (TypeError, ValueError):
+            raise TypeError(f"score must be a real number, got {type(score).__name__}") from None
         self._epoch += 1
         if self.improves(score):
             self.best_score, self.best_epoch, self.wait = score, self._epoch, 0

@@ -26,6 +26,8 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     """
     from myst_nb import glue as _glue
 
+    if not isinstance(name, str):
+        raise TypeError(f"glue name must be a string, got {type(name).__name__}")
     if not name.isidentifier():
         raise ValueError(f"glue name must be an identifier, got {name!r}")
     if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:

@@ -367,9 +367,12 @@ def input_gradient_norms(model, input, readout=None, float64: bool = True) -> np
     if float64:
         model = copy.deepcopy(model).double()
     param = next(model.parameters())
-    x = torch.as_tensor(np.asarray(input) if not isinstance(input, torch.Tensor) else input)
+    x = torch.as_tensor(input if isinstance(input, torch.Tensor) else _checks.as_array(input, "input"))
     if x.ndim != 3:
         raise ValueError(f"input must be 3-D (N, T, F), got shape {tuple(x.shape)}")
+    expected = getattr(model, "input_size", None)
+    if isinstance(expected, int) and x.shape[-1] != expected:
+        raise ValueError(f"input has {x.shape[-1]} features but the model's input_size is {expected}")
     x = x.to(dtype=param.dtype, device=param.device).detach().requires_grad_(True)
     output = model(x)
     if isinstance(output, tuple):

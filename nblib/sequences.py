@@ -82,6 +82,8 @@ def sine_waves(n: int, T: int = 50, noise: float = 0.05, rng=None) -> tuple[np.n
     t = np.arange(T + 1)[None, :]
     clean = np.sin(2 * np.pi * freq * t + phase)
     X = clean[:, :T] + noise * gen.standard_normal((n, T))
+    if not np.all(np.abs(X) <= np.finfo(np.float32).max):
+        raise ValueError(f"noise={noise} is too large: the series overflow float32")
     return X[..., None].astype(np.float32), clean[:, T].astype(np.float32)
 
 

@@ -120,6 +120,8 @@ class Rosenbrock(Surface):
 
     def __init__(self, a: float = 1.0, b: float = 100.0):
         self.a = _checks.as_real(a, "a")
+        if not math.isfinite(self.a * self.a):
+            raise ValueError(f"a is too large: the minimum (a, a**2) overflows, got {a}")
         self.b = _checks.positive(b, "b")
         self.minima = np.array([[self.a, self.a**2]])
         self.min_value = 0.0
@@ -258,7 +260,7 @@ SURFACES: dict[str, type[Surface]] = {"rosenbrock": Rosenbrock, "saddle": Saddle
 def get_surface(name: str) -> Surface:
     """A surface with its default parameters, by name: ``"rosenbrock"``, ``"saddle"``, ``"ravine"``, ``"himmelblau"``."""
     if name not in SURFACES:
-        raise ValueError(f"unknown surface {name!r}; choose one of {sorted(SURFACES)}")
+        raise ValueError(f"unknown surface {name!r}; name must be one of {sorted(SURFACES)}")
     return SURFACES[name]()
 
 

@@ -41,6 +41,14 @@ STDLIB_MODULES = (
 )
 
 
+def _ids(x, name: str) -> np.ndarray:
+    """``np.asarray(x)``, with a ragged or otherwise unconvertible ``x`` reported under its name."""
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a 1-D array of integer ids: {err}") from None
+
+
 def stdlib_dir() -> Path:
     """The directory holding this interpreter's standard-library sources."""
     return Path(sysconfig.get_paths()["stdlib"])
@@ -198,7 +206,7 @@ class CharVocab:
 
     def decode(self, ids) -> str:
         """The string of a sequence of ids (any integer array-like, or a 1-D torch tensor)."""
-        arr = np.asarray(ids.tolist() if hasattr(ids, "tolist") and not isinstance(ids, np.ndarray) else ids)
+        arr = _ids(ids.tolist() if hasattr(ids, "tolist") and not isinstance(ids, np.ndarray) else ids, "ids")
         if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
             raise ValueError(f"ids must be a 1-D sequence of integers, got shape {arr.shape} and dtype {arr.dtype}")
         if arr.size and (arr.min() < 0 or arr.max() >= len(self)):
@@ -221,7 +229,7 @@ def train_val_split(data, val_fraction: float = 0.1, block: int = 4096) -> tuple
     Returns:
         ``(train, val)``, each the concatenation of its blocks, in order.
     """
-    data = np.asarray(data)
+    data = _ids(data, "data")
     if data.ndim != 1:
         raise ValueError(f"data must be 1-D, got shape {data.shape}")
     f = _checks.in_range(val_fraction, "val_fraction", 0.0, 1.0, high_open=True)
@@ -248,7 +256,7 @@ def random_windows(data, n: int, context: int, rng=None) -> tuple[np.ndarray, np
     Returns:
         ``(X, Y)``, both ``(n, context)`` int64.
     """
-    data = np.asarray(data)
+    data = _ids(data, "data")
     if data.ndim != 1 or data.dtype.kind not in "iu":
         raise ValueError(f"data must be a 1-D integer array, got shape {data.shape} and dtype {data.dtype}")
     n = _checks.integer(n, "n", minimum=1)
@@ -268,8 +276,8 @@ def unigram_cross_entropy(train, val, vocab_size: int, smoothing: float = 1.0) -
     smoothing so that no character has probability zero); its loss on ``val`` is
     :math:`-\frac{1}{|val|}\sum_t \ln p(c_t)`. A model that uses context must do better.
     """
-    train = np.asarray(train)
-    val = np.asarray(val)
+    train = _ids(train, "train")
+    val = _ids(val, "val")
     vocab_size = _checks.integer(vocab_size, "vocab_size", minimum=1)
     alpha = _checks.positive(smoothing, "smoothing")
     for name, arr in (("train", train), ("val", val)):
@@ -296,7 +304,7 @@ class WindowBatches:
     """
 
     def __init__(self, data, context: int, batch_size: int, batches: int, seed: int = 0):
-        data = np.asarray(data)
+        data = _ids(data, "data")
         if data.ndim != 1 or data.dtype.kind not in "iu":
             raise ValueError(f"data must be a 1-D integer array, got shape {data.shape} and dtype {data.dtype}")
         self.data = data

@@ -191,8 +191,7 @@ def confidence_and_ece(probs, labels, n_bins: int = 10) -> tuple[float, float]:
         >>> confidence_and_ece(np.array([[0.9, 0.1], [0.8, 0.2]]), np.array([0, 1]))
         (0.85, 0.45)
     """
-    p = _checks.as_array(np.asarray(probs.detach().cpu() if hasattr(probs, "detach") else probs, dtype=float),
-                         "probs", ndim=2)
+    p = _checks.as_array(probs.detach().cpu() if hasattr(probs, "detach") else probs, "probs", ndim=2, dtype=float)
     y = _checks.as_labels(np.asarray(labels.cpu() if hasattr(labels, "cpu") else labels), "labels", n=len(p))
     n_bins = _checks.integer(n_bins, "n_bins", minimum=1)
     conf = p.max(axis=1)

@@ -98,7 +98,10 @@ def _as_tensor(array, name: str):
 
     if isinstance(array, torch.Tensor):
         return array
-    arr = np.asarray(array)
+    try:
+        arr = np.asarray(array)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a numeric array: {err}") from None
     if arr.dtype.kind == "f":
         return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))
     if arr.dtype.kind in "iub":
@@ -106,8 +109,28 @@ def _as_tensor(array, name: str):
     raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
 
 
+def _pair(batch, name: str):
+    """A batch as ``(inputs, target)`` (tensors, or anything with ``.to(device)``), or an error naming the loader."""
+    if not (isinstance(batch, (tuple, list)) and len(batch) == 2 and all(hasattr(t, "to") for t in batch)):
+        raise TypeError(f"{name} must yield (inputs, target) pairs of tensors, got {type(batch).__name__}"
+                        + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else ""))
+    return batch
+
+
 def accuracy(output, target) -> float:
     """Fraction of rows whose arg-max over the last dimension equals ``target``."""
+    import torch
+
+    if not isinstance(output, torch.Tensor) or not output.is_floating_point() or output.ndim < 1:
+        raise TypeError(f"output must be a floating torch.Tensor of scores, got {type(output).__name__}"
+                        + (f" of dtype {output.dtype}" if isinstance(output, torch.Tensor) else ""))
+    if not isinstance(target, torch.Tensor) or target.is_floating_point() or target.is_complex() \
+            or target.dtype == torch.bool:
+        raise TypeError(f"target must be an integer torch.Tensor of classes, got {type(target).__name__}"
+                        + (f" of dtype {target.dtype}" if isinstance(target, torch.Tensor) else ""))
+    if tuple(target.shape) != tuple(output.shape[:-1]) or target.numel() == 0:
+        raise ValueError(f"target must have shape output.shape[:-1] and hold at least one label; got output "
+                         f"{tuple(output.shape)} and target {tuple(target.shape)}")
     return (output.argmax(dim=-1) == target).float().mean().item()
 
 
@@ -184,6 +207,14 @@ def fit(model, train, *, epochs: int, optimizer, loss_fn: Callable | None = None
 
     epochs = _checks.integer(epochs, "epochs", minimum=1)
     log_every = _checks.integer(log_every, "log_every", minimum=1)
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    for name, loader in (("train", train), ("val", val)):
+        if (loader is not None or name == "train") and (isinstance(loader, (str, bytes))
+                                                        or not hasattr(loader, "__iter__")):
+            raise TypeError(f"{name} must be an iterable of (inputs, target) batches, got {type(loader).__name__}")
     if grad_clip is not None:
         grad_clip = _checks.positive(grad_clip, "grad_clip")
     if loss_fn is None:
@@ -203,7 +234,8 @@ def fit(model, train, *, epochs: int, optimizer, loss_fn: Callable | None = None
         start = time.perf_counter()
         model.train()
         total, count = 0.0, 0
-        for inputs, target in train:
+        for batch in train:
+            inputs, target = _pair(batch, "train")
             inputs, target = inputs.to(device), target.to(device)
             loss = loss_fn(model(inputs), target)
             if not torch.isfinite(loss):
@@ -221,7 +253,7 @@ def fit(model, train, *, epochs: int, optimizer, loss_fn: Callable | None = None
             total += loss.item() * len(target)
             count += len(target)
         if count == 0:
-            raise ValueError("fit: the training loader yielded no samples")
+            raise ValueError("fit: train (the training loader) yielded no samples")
         record = {"loss": total / count, "lr": optimizer.param_groups[0]["lr"]}
         if val is not None:
             scores = evaluate(model, val, loss_fn, metrics, device)

@@ -63,6 +63,10 @@ def accuracy(model: Callable[[Tensor], Tensor], X, y, batch_size: int = 1024) ->
 
 def mean_loss(model, X, y, batch_size: int = 1024) -> float:
     """Mean cross-entropy of ``model`` on ``(X, y)``, without building a graph."""
+    X = _checks.as_array(X, "X", ndim=2)
+    y = _checks.as_labels(y, "y", n=len(X))
+    if len(X) == 0:
+        raise ValueError("mean_loss: X is empty")
     total = 0.0
     with no_grad():
         for idx in minibatches(len(X), batch_size, shuffle=False):
@@ -109,6 +113,11 @@ def fit(model, optimizer, X, y, *, epochs: int, batch_size: int = 32, X_val=None
     l2 = _checks.positive(l2, "l2", allow_zero=True)
     if (X_val is None) != (y_val is None):
         raise ValueError("pass both X_val and y_val, or neither")
+    if X_val is not None:
+        X_val = _checks.as_array(X_val, "X_val", ndim=2)
+        y_val = _checks.as_labels(y_val, "y_val", n=len(X_val))
+        if len(X_val) == 0:
+            raise ValueError("X_val is empty: pass validation rows, or neither X_val nor y_val")
     if early_stopping is not None:
         if not isinstance(early_stopping, EarlyStopping):
             raise TypeError(f"early_stopping must be an EarlyStopping, got {type(early_stopping).__name__}")

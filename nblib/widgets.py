@@ -37,6 +37,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from . import _checks
+
 
 class SettingError(ValueError):
     """Raised by a render function for a setting it cannot show; the message is displayed."""
@@ -63,8 +65,12 @@ class Slider:
     fmt: str = "{:g}"
 
     def __post_init__(self):
+        if not isinstance(self.name, str):
+            raise TypeError(f"Slider name must be a string, got {type(self.name).__name__}")
         if not self.name.isidentifier():
             raise ValueError(f"Slider name must be a Python identifier, got {self.name!r}")
+        if isinstance(self.values, (str, bytes)) or not hasattr(self.values, "__iter__"):
+            raise TypeError(f"Slider {self.name!r}: values must be a sequence, got {type(self.values).__name__}")
         values = tuple(self.values)
         if not values:
             raise ValueError(f"Slider {self.name!r}: values is empty")
@@ -153,12 +159,16 @@ class Explorer:
     def __post_init__(self):
         if not callable(self.render):
             raise TypeError(f"render must be callable, got {type(self.render).__name__}")
+        if not hasattr(self.controls, "__iter__") or isinstance(self.controls, (str, bytes)):
+            raise TypeError(f"controls must be a non-empty sequence of Slider, got {type(self.controls).__name__}")
         self.controls = tuple(self.controls)
         if not self.controls or not all(isinstance(c, Slider) for c in self.controls):
             raise TypeError("controls must be a non-empty sequence of Slider")
         names = [c.name for c in self.controls]
         if len(set(names)) != len(names):
-            raise ValueError(f"control names must be unique, got {names}")
+            raise ValueError(f"control names must be unique, got {names} in controls")
+        self.max_frames = _checks.integer(self.max_frames, "max_frames", minimum=1)
+        self.dpi = _checks.integer(self.dpi, "dpi", minimum=1)
         n = int(np.prod([len(c.book_values) for c in self.controls]))
         if n > self.max_frames:
             raise ValueError(f"{n} book frames requested ({' x '.join(str(len(c.book_values)) for c in self.controls)}); "
