@@ -14,7 +14,8 @@ and all-maximum corners. For every setting the test checks what the reader sees:
 
 and never an exception escaping from ``Explorer.set``.
 
-To cover a new explorer, add one line to ``BUILDERS``.
+The explorers and their small inputs come from ``nblib.explorers.catalog.BUILDERS``; a
+new explorer is covered by adding one line there.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pytest
 pytest.importorskip("ipywidgets")
 pytest.importorskip("matplotlib")
 
+from nblib.explorers.catalog import BUILDERS  # noqa: E402
 from nblib.widgets import Explorer, _figure_is_finite  # noqa: E402
 
 MAX_CORNERS = 16
@@ -37,58 +39,6 @@ MAX_CORNERS = 16
 RAW_MESSAGES = ("Traceback", 'File "', "object has no attribute", "unsupported operand", "is not defined",
                 "zero-size array", "index out of bounds", "out of bounds for axis", "could not broadcast",
                 "must match the size of tensor", "setting an array element", "division by zero")
-
-
-def _compression():
-    import torch
-
-    from nblib.data import load_digits
-    from nblib.explorers.compression import compression_explorer
-
-    d = load_digits(seed=0)
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(64, 16), torch.nn.ReLU(), torch.nn.Linear(16, 10))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    X, y = torch.from_numpy(d.X_train), torch.from_numpy(d.y_train)
-    for _ in range(20):  # a few steps: the extremes need a model, not a good one
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(X), y).backward()
-        opt.step()
-    return compression_explorer(model, d.X_test[:100], d.y_test[:100])
-
-
-def _convolution():
-    from nblib.explorers.convolution import kernel_explorer, photo_crop
-
-    return kernel_explorer(crops={"eyes": photo_crop()[40:80, 60:100], "flat": np.full((20, 20), 0.5)})
-
-
-def _build(module: str, name: str, **kwargs):
-    def build():
-        import importlib
-
-        return getattr(importlib.import_module(f"nblib.explorers.{module}"), name)(**kwargs)
-
-    return build
-
-
-# One line per explorer: a builder with small inputs, and whether it trains with torch (those
-# run on one torch thread and are marked slow, though small models keep each to seconds).
-BUILDERS = {
-    "neurons": (_build("neurons", "neuron_boundary_explorer"), False),
-    "training": (_build("training", "mlp_training_explorer", steps=40), False),
-    "activations": (_build("activations", "signal_explorer", width=32, n_samples=16), False),
-    "optimisers": (_build("optimisers", "optimiser_race_explorer",
-                          steps={"rosenbrock": 60, "saddle": 30, "ravine": 30}), False),
-    "generalisation": (_build("generalisation", "overfitting_explorer", n_train=50, epochs=2), False),
-    "pytorch": (_build("pytorch", "batch_lr_explorer", epochs=2, n_train=50), True),
-    "convolution": (_convolution, False),
-    "recurrent": (_build("recurrent", "gradient_flow_explorer", hidden_size=8, n_sequences=4), True),
-    "attention": (_build("attention", "attention_scale_explorer", length=6), False),
-    "diagnostics": (_build("diagnostics", "lr_init_explorer", steps=10, hidden=8, batch_size=16), True),
-    "regularisation": (_build("regularisation", "smoothing_dropout_explorer", n_train=50, epochs=2, width=16), True),
-    "compression": (_compression, True),
-}
 
 
 def extreme_settings(exp: Explorer) -> list[dict]:
@@ -171,3 +121,12 @@ def test_extreme_settings_cover_both_ends_of_every_control():
     assert len(settings) == 2 + 2 * 5
     for name in "abcde":
         assert {s[name] for s in settings} >= {0, 2}
+
+
+def test_catalog_covers_every_explorer_module():
+    import pkgutil
+
+    import nblib.explorers
+
+    modules = {m.name for m in pkgutil.iter_modules(nblib.explorers.__path__)} - {"catalog"}
+    assert set(BUILDERS) == modules, "every nblib/explorers module needs a line in catalog.BUILDERS"
