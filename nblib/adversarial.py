@@ -34,11 +34,17 @@ def _check_batch(model, x, y):
         raise TypeError("y must be a torch.Tensor of integer class labels")
     if x.dim() < 2 or y.shape != (x.shape[0],):
         raise ValueError(f"x must be (B, ...) and y (B,), got shapes {tuple(x.shape)} and {tuple(y.shape)}")
+    if not torch.isfinite(x).all():
+        raise ValueError("x contains NaN or inf")
+    if y.numel() and y.min() < 0:
+        raise ValueError(f"y must hold class indices >= 0, got {y.min().item()}")
 
 
 def _clamp(clamp):
     if clamp is None:
         return None
+    if not isinstance(clamp, (list, tuple)) or len(clamp) != 2:
+        raise TypeError(f"clamp must be None or a pair (low, high), got {clamp!r}")
     lo, hi = (_checks.as_real(v, "clamp") for v in clamp)
     if lo >= hi:
         raise ValueError(f"clamp must be (low, high) with low < high, got {clamp}")
@@ -76,7 +82,10 @@ def fgsm(model, x, y, epsilon: float, *, clamp=(0.0, 1.0), loss_fn=None):
     if epsilon == 0:
         return x.clone()
     xr = x.clone().requires_grad_(True)
-    (grad,) = torch.autograd.grad(loss_fn(model(xr), y), xr)
+    logits = model(xr)
+    if logits.dim() == 2 and y.numel() and y.max() >= logits.shape[1]:
+        raise ValueError(f"y must lie in [0, {logits.shape[1]}) (the model's classes), got {y.max().item()}")
+    (grad,) = torch.autograd.grad(loss_fn(logits, y), xr)
     x_adv = x + epsilon * grad.sign()
     if lo_hi is not None:
         x_adv = x_adv.clamp(*lo_hi)
@@ -135,6 +144,8 @@ def adversarial_training(model, loader, *, epochs: int, optimizer, epsilon: floa
     epochs = _checks.integer(epochs, "epochs", minimum=1)
     epsilon = _checks.positive(epsilon, "epsilon", allow_zero=True)
     mix = _checks.in_range(mix, "mix", 0.0, 1.0)
+    if isinstance(loader, (str, bytes)) or not hasattr(loader, "__iter__"):
+        raise TypeError(f"loader must be an iterable of (x, y) batches, got {type(loader).__name__}")
     losses = []
     for _ in range(epochs):
         model.train()

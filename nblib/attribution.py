@@ -71,12 +71,28 @@ def _targets(model, x, target):
             return model(x).argmax(dim=1)
     if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
         return torch.full((B,), int(target), dtype=torch.long, device=x.device)
-    t = torch.as_tensor(np.asarray(target) if not isinstance(target, torch.Tensor) else target)
+    if not isinstance(target, torch.Tensor):
+        arr = np.asarray(target)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"target must hold integer class indices, got dtype {arr.dtype}")
+        target = arr
+    t = torch.as_tensor(target)
     if t.dtype.is_floating_point or t.dtype == torch.bool:
         raise TypeError(f"target must hold integer class indices, got {t.dtype}")
     if t.shape != (B,):
         raise ValueError(f"target must be an int or have shape ({B},), got shape {tuple(t.shape)}")
+    if t.numel() and t.min() < 0:
+        raise ValueError(f"target must hold class indices >= 0, got {t.min().item()}")
     return t.to(device=x.device, dtype=torch.long)
+
+
+def _gather(logits, target):
+    """``logits[b, target[b]]`` as ``(B, 1)``, after checking that every target names one of the C classes."""
+    if logits.dim() != 2:
+        raise ValueError(f"model must return logits of shape (B, C), got shape {tuple(logits.shape)}")
+    if target.numel() and target.max() >= logits.shape[1]:
+        raise ValueError(f"target must lie in [0, {logits.shape[1]}) (the model's classes), got {target.max().item()}")
+    return logits.gather(1, target.view(-1, 1))
 
 
 def _target_logit_grad(model, x, target):
@@ -85,9 +101,7 @@ def _target_logit_grad(model, x, target):
 
     x = x.detach().clone().requires_grad_(True)
     logits = model(x)  # (B, C)
-    if logits.dim() != 2:
-        raise ValueError(f"model must return logits of shape (B, C), got shape {tuple(logits.shape)}")
-    chosen = logits.gather(1, target.view(-1, 1)).sum()
+    chosen = _gather(logits, target).sum()
     (grad,) = torch.autograd.grad(chosen, x)
     return grad
 
@@ -217,7 +231,7 @@ def completeness_gap(model, x, attributions, target=None, baseline=None):
     target = _targets(model, x, target)
     x0 = _baseline(x, baseline)
     with torch.no_grad():
-        diff = (model(x).gather(1, target.view(-1, 1)) - model(x0).gather(1, target.view(-1, 1))).squeeze(1)
+        diff = (_gather(model(x), target) - _gather(model(x0), target)).squeeze(1)
     total = attributions.detach().reshape(len(x), -1).sum(dim=1)
     return (total - diff).abs().cpu().numpy().astype(np.float64)
 
@@ -328,7 +342,7 @@ def lrp(model, x, target=None, rule="epsilon", epsilon: float = 1e-6, return_rel
         if out.dim() != 2:
             raise ValueError(f"model must return logits of shape (B, C), got shape {tuple(out.shape)}")
         R = torch.zeros_like(out)
-        R.scatter_(1, target.view(-1, 1), out.gather(1, target.view(-1, 1)))  # (B, C)
+        R.scatter_(1, target.view(-1, 1), _gather(out, target))  # (B, C)
         relevances = [R]
         k = n_weighted
         for i in range(len(layers) - 1, -1, -1):
@@ -392,7 +406,7 @@ def deletion_curve(model, x, attribution, target=None, *, n_steps: int = 16, fil
     batch = torch.where(deleted.to(x.device), torch.as_tensor(fill, dtype=x.dtype), batch)
     with torch.no_grad():
         logits = model(batch.reshape((n_steps + 1) * B, *x.shape[1:]))
-        probs = torch.softmax(logits, dim=1).gather(1, target.repeat(n_steps + 1).view(-1, 1))
+        probs = _gather(torch.softmax(logits, dim=1), target.repeat(n_steps + 1))
     return counts / D, probs.reshape(n_steps + 1, B).T.cpu().numpy().astype(np.float64)
 
 
@@ -443,7 +457,7 @@ def rank_correlation(a, b) -> np.ndarray:
     """
     a = _numpy(a, "a")
     b = _numpy(b, "b")
-    if a.shape != b.shape or a.ndim < 1:
+    if a.shape != b.shape or a.ndim < 1 or a.size == 0:
         raise ValueError(f"a and b must have the same shape (B, ...), got {a.shape} and {b.shape}")
     a = a.reshape(len(a), -1) if a.ndim > 1 else a[None]
     b = b.reshape(len(b), -1) if b.ndim > 1 else b[None]
@@ -492,8 +506,10 @@ def layer_gradients(model, x, layer: int, target):
         h = model[:layer](x)
     h = h.detach().clone().requires_grad_(True)
     logits = model[layer:](h)
-    (grad,) = torch.autograd.grad(logits.gather(1, target.view(-1, 1)).sum(), h)
+    (grad,) = torch.autograd.grad(_gather(logits, target).sum(), h)
     B = len(x)
+    if B == 0:
+        raise ValueError("x has no rows")
     return (h.detach().reshape(B, -1).cpu().numpy().astype(np.float64),
             grad.reshape(B, -1).cpu().numpy().astype(np.float64))
 

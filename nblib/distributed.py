@@ -61,6 +61,18 @@ class Config:
     lr: float = 0.05         # SGD learning rate (with momentum 0.9, to make the state matter)
     seed: int = 0            # seeds data and initial weights identically on every rank
 
+    def __post_init__(self):
+        for name in ("steps", "batch", "features", "hidden"):
+            _checks.integer(getattr(self, name), name, minimum=1)
+        _checks.positive(self.lr, "lr")
+        _checks.integer(self.seed, "seed", minimum=0)
+
+
+def _config(cfg) -> Config:
+    if not isinstance(cfg, Config):
+        raise TypeError(f"cfg must be a Config, got {type(cfg).__name__}")
+    return cfg
+
 
 def make_data(cfg: Config):
     """A fixed regression data set, ``steps * batch`` rows, identical on every rank (float64).
@@ -69,6 +81,7 @@ def make_data(cfg: Config):
     """
     import torch
 
+    cfg = _config(cfg)
     g = torch.Generator().manual_seed(cfg.seed)
     X = torch.randn(cfg.steps * cfg.batch, cfg.features, generator=g, dtype=torch.float64)
     w = torch.randn(cfg.features, 1, generator=g, dtype=torch.float64)
@@ -80,6 +93,7 @@ def make_model(cfg: Config):
     """``features -> hidden -> 1`` MLP in float64, with weights drawn from ``cfg.seed``."""
     import torch
 
+    cfg = _config(cfg)
     torch.manual_seed(cfg.seed)
     return torch.nn.Sequential(torch.nn.Linear(cfg.features, cfg.hidden), torch.nn.Tanh(),
                                torch.nn.Linear(cfg.hidden, 1)).double()
@@ -224,6 +238,10 @@ def torchrun_command(nproc: int, port: int, script_args=(), module: str = "nblib
     """
     nproc = _checks.integer(nproc, "nproc", minimum=1)
     port = _checks.integer(port, "port", minimum=1)
+    if isinstance(script_args, (str, bytes)) or not isinstance(script_args, (list, tuple)):
+        raise TypeError(f"script_args must be a list or tuple of arguments, got {type(script_args).__name__}")
+    if not isinstance(module, str) or not module:
+        raise TypeError(f"module must be a module name, got {module!r}")
     return [sys.executable, "-m", "torch.distributed.run", "--nnodes=1", f"--nproc_per_node={nproc}",
             "--master_addr=127.0.0.1", f"--master_port={port}", "-m", module, *map(str, script_args)]
 

@@ -51,7 +51,12 @@ def underflow_report(values, dtype=None, scale: float = 1.0) -> dict[str, float]
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"dtype must be a floating torch.dtype such as torch.float16, got {dtype!r}")
     scale = _checks.positive(scale, "scale")
-    tensors = [values] if isinstance(values, torch.Tensor) else list(values)
+    if isinstance(values, torch.Tensor):
+        tensors = [values]
+    elif isinstance(values, (list, tuple)):
+        tensors = list(values)
+    else:
+        raise TypeError(f"values must be a tensor or a non-empty sequence of tensors, got {type(values).__name__}")
     if not tensors or not all(isinstance(t, torch.Tensor) for t in tensors):
         raise TypeError("values must be a tensor or a non-empty sequence of tensors")
     flat = torch.cat([t.detach().flatten().double() for t in tensors])
@@ -112,6 +117,8 @@ class LossScaler:
         """Unscale the gradients; take the step only if all are finite. Returns whether it stepped."""
         import torch
 
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
         inv = 1.0 / self._scale
         found_inf = False
         for group in optimizer.param_groups:
@@ -169,14 +176,24 @@ def train_amp(model, loader, optimizer, *, epochs: int, dtype=None, scaler=None,
     import torch
 
     epochs = _checks.integer(epochs, "epochs", minimum=1)
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    if dtype is not None and dtype not in (torch.bfloat16, torch.float16):
+        raise TypeError(f"dtype must be None, torch.bfloat16 or torch.float16, got {dtype!r}")
+    if scaler is not None and not all(hasattr(scaler, m) for m in ("scale", "step", "update", "get_scale")):
+        raise TypeError(f"scaler must be None or have scale, step, update and get_scale, got {type(scaler).__name__}")
+    if isinstance(loader, (str, bytes)) or not hasattr(loader, "__iter__"):
+        raise TypeError(f"loader must be an iterable of (inputs, target) batches, got {type(loader).__name__}")
     loss_fn = loss_fn or torch.nn.functional.cross_entropy
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device)
     history = {"loss": [], "scale": [], "skipped": 0}
     for _ in range(epochs):
         total, count = 0.0, 0
-        for inputs, target in loader:
-            inputs, target = inputs.to(device), target.to(device)
+        for batch in loader:
+            if not isinstance(batch, (list, tuple)) or len(batch) != 2:
+                raise ValueError("loader must yield (inputs, target) pairs")
+            inputs, target = batch[0].to(device), batch[1].to(device)
             with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
                 loss = loss_fn(model(inputs), target)
             optimizer.zero_grad()
@@ -245,6 +262,8 @@ def accumulate_gradients(model, loss_fn, inputs, target, micro_batches: int) -> 
 
     if not isinstance(inputs, torch.Tensor) or not isinstance(target, torch.Tensor):
         raise TypeError("inputs and target must be torch tensors")
+    if inputs.dim() == 0 or target.dim() == 0:
+        raise ValueError("inputs and target must have a batch dimension, got a 0-d tensor")
     n = len(inputs)
     if n == 0:
         raise ValueError("inputs is empty: accumulate_gradients needs at least one row")
@@ -274,6 +293,8 @@ def chain_mlp(depth: int, width: int, seed: int = 0, dtype=None):
     depth = _checks.integer(depth, "depth", minimum=1)
     width = _checks.integer(width, "width", minimum=1)
     torch.manual_seed(_checks.integer(seed, "seed", minimum=0))
+    if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"dtype must be None or a floating torch.dtype, got {dtype!r}")
     layers = []
     for _ in range(depth):
         layers += [torch.nn.Linear(width, width), torch.nn.ReLU()]
@@ -319,6 +340,13 @@ class SavedTensorTracker:
     """
 
     def __init__(self, exclude=()):
+        import torch
+
+        if isinstance(exclude, torch.Tensor) or not hasattr(exclude, "__iter__"):
+            raise TypeError(f"exclude must be an iterable of tensors, got {type(exclude).__name__}")
+        exclude = list(exclude)
+        if not all(isinstance(t, torch.Tensor) for t in exclude):
+            raise TypeError("exclude must hold only tensors (e.g. model.parameters())")
         self._exclude = {t.untyped_storage().data_ptr() for t in exclude}
         self._refs: dict[int, int] = {}
         self._bytes: dict[int, int] = {}
@@ -399,6 +427,10 @@ def checkpointed_forward(model, x, segments: int, tracker: SavedTensorTracker | 
 
     if not isinstance(model, torch.nn.Sequential):
         raise TypeError(f"model must be a torch.nn.Sequential, got {type(model).__name__}")
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point torch.Tensor, got {getattr(x, 'dtype', type(x).__name__)}")
+    if tracker is not None and not isinstance(tracker, SavedTensorTracker):
+        raise TypeError(f"tracker must be None or a SavedTensorTracker, got {type(tracker).__name__}")
     segments = _checks.integer(segments, "segments", minimum=1)
     if segments > len(model):
         raise ValueError(f"segments must be <= the number of modules ({len(model)}), got {segments}")
@@ -475,7 +507,7 @@ def cpu_times(fns: dict, repeats: int = 9, warmup: int = 1) -> dict[str, float]:
         >>> t = cpu_times({"plain": step_plain, "checkpointed": step_ckpt})
         >>> t["checkpointed"] / t["plain"]
     """
-    if not fns or not all(callable(f) for f in fns.values()):
+    if not isinstance(fns, dict) or not fns or not all(callable(f) for f in fns.values()):
         raise TypeError("fns must be a non-empty dict of callables")
     repeats = _checks.integer(repeats, "repeats", minimum=1)
     warmup = _checks.integer(warmup, "warmup", minimum=0)

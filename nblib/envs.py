@@ -201,6 +201,8 @@ def softmax_policy(theta) -> np.ndarray:
     Shape: ``theta`` (S, A) or (A,); the result has the same shape.
     """
     theta = _checks.as_array(theta, "theta").astype(float)
+    if theta.ndim not in (1, 2) or theta.shape[-1] == 0:
+        raise ValueError(f"theta must have shape (S, A) or (A,) with A >= 1, got {theta.shape}")
     z = np.exp(theta - theta.max(axis=-1, keepdims=True))
     return z / z.sum(axis=-1, keepdims=True)
 
@@ -270,6 +272,11 @@ def bandit_exact_gradient(theta, mean_rewards) -> np.ndarray:
 
 def run_episode(env: CliffWalk, theta, rng=None):
     """Play one episode with the softmax policy ``theta`` (S, A); returns ``(states, actions, rewards)`` arrays."""
+    if not isinstance(env, CliffWalk):
+        raise TypeError(f"env must be a CliffWalk, got {type(env).__name__}")
+    theta = _checks.as_array(theta, "theta", ndim=2)
+    if theta.shape != (env.n_states, env.n_actions):
+        raise ValueError(f"theta must have shape {(env.n_states, env.n_actions)}, got {theta.shape}")
     gen = _rng.resolve(rng)
     cum = np.cumsum(softmax_policy(theta), axis=1).tolist()
     s, _ = env.reset(seed=gen)
@@ -345,6 +352,11 @@ def learning_curves(env: CliffWalk, lrs, baselines=(False, True), seeds: int = 5
     Returns:
         ``{(lr, baseline): returns}`` with ``returns`` of shape (seeds, episodes).
     """
+    if not isinstance(env, CliffWalk):
+        raise TypeError(f"env must be a CliffWalk, got {type(env).__name__}")
+    for name, seq in (("lrs", lrs), ("baselines", baselines)):
+        if isinstance(seq, (str, bytes)) or not hasattr(seq, "__iter__"):
+            raise TypeError(f"{name} must be a sequence, got {type(seq).__name__}")
     lrs = [_checks.positive(lr, "lrs", allow_zero=True) for lr in lrs]
     seeds = _checks.integer(seeds, "seeds", minimum=1)
     episodes = _checks.integer(episodes, "episodes", minimum=1)

@@ -81,6 +81,8 @@ def ring_gaussians(n: int, n_modes: int = 8, radius: float = 2.0, std: float = 0
     gen = _rng.resolve(rng)
     mode = gen.integers(0, len(centers), n)
     X = centers[mode] + std * gen.standard_normal((n, 2))
+    if np.abs(X).max() > np.finfo(np.float32).max:
+        raise ValueError(f"radius ({radius:g}) and std ({std:g}) put points beyond float32's range")
     return X.astype(np.float32), mode.astype(np.int64)
 
 
@@ -160,6 +162,8 @@ def mmd_rbf(X, Y, bandwidth: float = 1.0) -> float:
     """
     X, Y = _two_samples(X, Y)
     h = _checks.positive(bandwidth, "bandwidth")
+    if 2 * h * h == 0:
+        raise ValueError(f"bandwidth is too small: 2 * bandwidth**2 underflows to 0, got {h}")
     k = lambda A, B: np.exp(-_sq_dists(A, B) / (2 * h * h)).mean()  # noqa: E731
     return float(max(k(X, X) + k(Y, Y) - 2 * k(X, Y), 0.0))
 

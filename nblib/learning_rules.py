@@ -120,17 +120,20 @@ def sanger(X, n_components: int = 2, lr: float = 0.01, epochs: int = 1, w0=None,
 
 def cosine(a, b) -> float:
     """Cosine similarity of two arrays (flattened; lists of arrays are concatenated)."""
-    def flat(v):
-        if isinstance(v, (list, tuple)):
-            return np.concatenate([np.ravel(np.asarray(u, dtype=np.float64)) for u in v])
-        return np.ravel(np.asarray(v, dtype=np.float64))
-    a, b = flat(a), flat(b)
+    def flat(v, name):
+        if isinstance(v, (list, tuple)) and v and all(np.ndim(u) > 0 for u in v):
+            return np.concatenate([np.ravel(_checks.as_array(u, name, dtype=np.float64)) for u in v])
+        return np.ravel(_checks.as_array(v, name, dtype=np.float64))
+    a, b = flat(a, "a"), flat(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same number of elements, got {a.size} and {b.size}")
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
     if na == 0 or nb == 0:
         return 0.0
     return float(a @ b / (na * nb))
+
+
+_NO_Y = object()  # _check_xy's "no targets" marker: None is a wrong Y, to be rejected by name
 
 
 class PCNetwork:
@@ -175,6 +178,8 @@ class PCNetwork:
 
     def __init__(self, sizes, rng=None, output_precision: float = 1.0):
         self.output_precision = _checks.positive(output_precision, "output_precision")
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+            raise TypeError(f"sizes must be a sequence of layer widths, got {type(sizes).__name__}")
         sizes = [_checks.integer(s, "sizes", minimum=1) for s in sizes]
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least an input and an output width, got {sizes}")
@@ -202,11 +207,11 @@ class PCNetwork:
     def _dphi(self, l, x):
         return np.ones_like(x) if l == 0 else 1.0 - np.tanh(x) ** 2
 
-    def _check_xy(self, X, Y=None):
+    def _check_xy(self, X, Y=_NO_Y):
         X = _checks.as_array(X, "X", ndim=2, dtype=np.float64)
         if X.shape[1] != self.sizes[0]:
             raise ValueError(f"X must have {self.sizes[0]} columns, got {X.shape[1]}")
-        if Y is None:
+        if Y is _NO_Y:
             return X
         Y = _checks.as_array(Y, "Y", ndim=2, dtype=np.float64)
         if Y.shape != (X.shape[0], self.sizes[-1]):
@@ -297,8 +302,14 @@ class PCNetwork:
         """``p += lr * u`` for every parameter (use ``-grad`` for gradient descent)."""
         lr = _checks.as_real(lr, "lr")
         params = self.parameters()
+        if not isinstance(updates, (list, tuple)):
+            raise TypeError(f"updates must be a list of arrays, got {type(updates).__name__}")
         if len(updates) != len(params):
             raise ValueError(f"updates must hold {len(params)} arrays, got {len(updates)}")
+        updates = [_checks.as_array(u, "updates", dtype=np.float64) for u in updates]
+        for p, u in zip(params, updates):
+            if u.shape != p.shape:
+                raise ValueError(f"updates must match the parameter shapes, got {u.shape} for {p.shape}")
         for p, u in zip(params, updates):
             p += lr * u
 

@@ -40,6 +40,9 @@ class SearchSpace:
         if not isinstance(choices, dict) or not choices:
             raise TypeError("choices must be a non-empty dict of {name: values}")
         self.names = tuple(choices)
+        bad = [n for n, v in choices.items() if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__")]
+        if bad:
+            raise TypeError(f"choices must map each name to a sequence of values; {bad} are not sequences")
         self.values = tuple(tuple(v) for v in choices.values())
         empty = [n for n, v in zip(self.names, self.values) if not v]
         if empty:
@@ -63,6 +66,8 @@ class SearchSpace:
     def mutate(self, config, rng=None) -> tuple:
         """Change one choice (picked uniformly among those with more than one value) to a different value."""
         gen = _rng.resolve(rng)
+        if isinstance(config, (str, bytes)) or not hasattr(config, "__iter__"):
+            raise TypeError(f"config must be a tuple with one value per choice, got {type(config).__name__}")
         config = tuple(config)
         if len(config) != len(self.values):
             raise ValueError(f"config must have {len(self.values)} entries, got {len(config)}")
@@ -82,6 +87,8 @@ class SearchSpace:
 def random_search(space: SearchSpace, score: Callable, budget: int, rng=None) -> np.ndarray:
     """Score ``budget`` configurations drawn uniformly (with replacement); returns the best score so far after each, (budget,)."""
     budget = _checks.integer(budget, "budget", minimum=1)
+    if not isinstance(space, SearchSpace):
+        raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
     gen = _rng.resolve(rng)
     scores = np.array([score(space.sample(gen)) for _ in range(budget)], dtype=float)
     return np.maximum.accumulate(scores)
@@ -101,6 +108,8 @@ def regularized_evolution(space: SearchSpace, score: Callable, budget: int, popu
         budget: number of evaluations, at least ``population``.
         population, sample: population size and tournament size (``1 <= sample <= population``).
     """
+    if not isinstance(space, SearchSpace):
+        raise TypeError(f"space must be a SearchSpace, got {type(space).__name__}")
     population = _checks.integer(population, "population", minimum=1)
     sample = _checks.integer(sample, "sample", minimum=1)
     if sample > population:

@@ -68,7 +68,12 @@ def zero_state(n_wires: int, batch: int | None = None) -> np.ndarray:
 
 def n_wires_of(state) -> int:
     """The number of qubits of a state of shape ``(2**n,)`` or ``(B, 2**n)``."""
-    state = np.asarray(state)
+    if isinstance(state, (str, bytes)):
+        raise TypeError(f"state must be an array of amplitudes, got {type(state).__name__}")
+    try:
+        state = np.asarray(state)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"state must be an array of amplitudes: {err}") from None
     if state.ndim not in (1, 2):
         raise ValueError(f"state must have shape (2**n,) or (B, 2**n), got {state.shape}")
     size = state.shape[-1]
@@ -79,7 +84,12 @@ def n_wires_of(state) -> int:
 
 
 def _state(state, name: str = "state") -> np.ndarray:
-    state = np.asarray(state)
+    if isinstance(state, (str, bytes)):
+        raise TypeError(f"{name} must hold numbers, got {type(state).__name__}")
+    try:
+        state = np.asarray(state)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be an array of amplitudes: {err}") from None
     if state.dtype.kind not in "biufc":
         raise TypeError(f"{name} must hold numbers, got dtype {state.dtype}")
     n_wires_of(state)
@@ -228,6 +238,8 @@ def _signs(n: int, wires) -> np.ndarray:
 def _wires(wires, n: int) -> tuple[int, ...]:
     if isinstance(wires, (int, np.integer)) and not isinstance(wires, bool):
         wires = (int(wires),)
+    if isinstance(wires, (str, bytes)) or not hasattr(wires, "__iter__"):
+        raise TypeError(f"wires must be an int or a sequence of ints, got {type(wires).__name__}")
     wires = tuple(wires)
     if not wires:
         raise ValueError("wires must name at least one qubit")
@@ -428,6 +440,8 @@ def make_qnode(n_wires: int, *, reupload: bool = True, measure: str = "first", i
     if diff_method not in ("backprop", "parameter-shift", "adjoint", "finite-diff", "best"):
         raise ValueError(f"diff_method must be 'backprop' or 'parameter-shift' (or another PennyLane method), "
                          f"got {diff_method!r}")
+    if seed is not None and not isinstance(seed, np.random.Generator):
+        seed = _checks.integer(seed, "seed", minimum=0)
     if shots is not None:
         shots = _checks.integer(shots, "shots", minimum=1)
         if diff_method == "backprop":
@@ -529,6 +543,10 @@ def gradient_sweep(qubits, layers, *, n_samples: int = 200, rng=None) -> dict[st
     Shape:
         ``{"global": (len(qubits), len(layers), n_samples), "local": ...}``.
     """
+    for name, seq in (("qubits", qubits), ("layers", layers)):
+        if isinstance(seq, (str, bytes)) or not hasattr(seq, "__iter__"):
+            raise TypeError(f"{name} must be a sequence of ints, got {type(seq).__name__}")
+    n_samples = _checks.integer(n_samples, "n_samples", minimum=2)
     qubits = [_checks.integer(q, "qubits", minimum=2) for q in qubits]
     layers = [_checks.integer(L, "layers", minimum=1) for L in layers]
     if not qubits or not layers:

@@ -283,7 +283,7 @@ def stdp_online(pre_spikes, post_spikes, dt: float, a_plus: float = 0.01, a_minu
     """
     pre = _checks.as_array(pre_spikes, "pre_spikes").astype(bool)
     post = _checks.as_array(post_spikes, "post_spikes").astype(bool)
-    if post.ndim != 1 or pre.shape[0] != post.shape[0] or pre.ndim not in (1, 2):
+    if post.ndim != 1 or pre.ndim not in (1, 2) or pre.shape[0] != post.shape[0]:
         raise ValueError(f"pre_spikes must be (T,) or (T, N) and post_spikes (T,), got {pre.shape} and {post.shape}")
     dt = _checks.positive(dt, "dt")
     one = pre.ndim == 1

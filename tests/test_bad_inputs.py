@@ -42,9 +42,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nblib import (activations, attention, autograd, compression, conv, data, gradcheck, images, init, lr_finder,
-                   monitor, neuron, nn, optim, plot, preprocessing, receptive_field, regularisation, report, rnn, rng,
-                   schedules, sequences, surfaces, text, torch_regularisation, torch_train, train, widgets)
+from nblib import (activations, adversarial, attention, attribution, autograd, compression, conv, data, distributed,
+                   efficient, envs, generative, gradcheck, graphs, hybrid, images, init, learning_rules, lr_finder,
+                   monitor, nas, neuron, nn, optim, plot, preprocessing, quantum, receptive_field, regularisation,
+                   report, rnn, rng, schedules, sequences, spiking, surfaces, text, torch_regularisation, torch_train,
+                   train, widgets)
 from nblib.autograd import Tensor
 
 ARTIFACT = Path(__file__).resolve().parents[1] / ".artifacts" / "bad_inputs.json"
@@ -217,6 +219,144 @@ def _nonzero(a):
     if isinstance(a, np.ndarray) and a.dtype.kind in "biuf":
         return np.where(a == 0, 1, a).astype(a.dtype)
     return a
+
+
+# ------------------------------------------------- helpers for the later chapters' modules
+def _torch32(x):
+    """A float array as a float32 tensor (the dtype of the small torch models here); others as ``_torch``."""
+    import torch
+
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        return torch.as_tensor(x, dtype=torch.float32)
+    return _torch(x)
+
+
+def _torch_dtype(name):
+    """``"float16"`` and the like as the torch dtype; anything else unchanged, for the callee to reject."""
+    import torch
+
+    return getattr(torch, name) if name in ("float16", "bfloat16", "float32", "int32") else name
+
+
+def _batch_of(strategy, width: int):
+    """Arrays from ``strategy`` whose rows have ``width`` features: a model of that width can take them.
+
+    Wrong widths reach the torch model, whose own shape error is not the callee's to name.
+    """
+    return strategy.filter(lambda a: not isinstance(a, np.ndarray) or a.ndim < 2 or a.shape[1:] == (width,))
+
+
+def _targets_of(batch: int, n_classes: int = 3) -> st.SearchStrategy:
+    """An attribution target: None, a class index, a (batch,) label array, or wrong ones."""
+    return st.one_of(st.none(), st.sampled_from([0, 2, n_classes, -1, 1.5, "0", True]),
+                     labels(batch, n_classes=n_classes))
+
+
+def _classifier():
+    """A small torch classifier, 4 features -> 3 logits."""
+    import torch
+
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+
+
+def _cross_entropy(output, target):
+    import torch
+
+    return torch.nn.functional.cross_entropy(output, target)
+
+
+def _torch_optimizer(name):
+    """``"sgd"``/``"adam"``: an optimiser over the small MLP, its gradients set to ones; anything else unchanged."""
+    import torch
+
+    if name not in ("sgd", "adam"):
+        return name
+    model, sgd = _torch_model_and_optimizer(0.1)
+    for p in model.parameters():
+        p.grad = torch.ones_like(p)
+    return sgd if name == "sgd" else torch.optim.Adam(model.parameters(), lr=0.1)
+
+
+def _train_amp(loader, optimizer, epochs, dtype, scaler):
+    model, sgd = _torch_model_and_optimizer(0.1)
+    loaders = {"tiny": _TinyLoader()}
+    optimizer = sgd if optimizer == "sgd" else optimizer
+    scaler = efficient.LossScaler(4.0) if scaler == "loss_scaler" else scaler
+    return efficient.train_amp(model, loaders.get(loader, loader) if isinstance(loader, str) else loader,
+                               optimizer, epochs=epochs, dtype=_torch_dtype(dtype), scaler=scaler)["loss"]
+
+
+def _adversarial_training(loader, epochs, epsilon, mix):
+    model, sgd = _torch_model_and_optimizer(0.1)
+    return adversarial.adversarial_training(model, _TinyLoader() if loader == "tiny" else loader, epochs=epochs,
+                                            optimizer=sgd, epsilon=epsilon, mix=mix)
+
+
+def _ring(n: int) -> np.ndarray:
+    """The adjacency matrix of a cycle of ``n`` nodes."""
+    A = np.zeros((n, n))
+    idx = np.arange(n)
+    A[idx, (idx + 1) % n] = A[(idx + 1) % n, idx] = 1.0
+    return A
+
+
+def _masks(n: int) -> st.SearchStrategy:
+    """A boolean mask of labelled nodes, or an empty, wrongly sized or non-boolean one."""
+    return st.sampled_from([np.array([True, False] * (n // 2)), np.ones(n, bool), np.zeros(n, bool),
+                            np.ones(n + 1, bool), np.arange(n), None, "mask", np.array([[True] * n, [False] * n])])
+
+
+def _cliff_step(action):
+    env = envs.CliffWalk()
+    env.reset(seed=0)
+    return env.step(action)
+
+
+def _space(name):
+    return nas.SearchSpace({"d": (1, 2, 3), "a": ("relu", "tanh")}) if name == "space" else name
+
+
+def _score(config) -> float:
+    return float(config[0]) + (config[1] == "tanh")
+
+
+def _space_walk(choices, rng):
+    space = nas.SearchSpace(choices)
+    config = space.sample(rng)
+    return space.size, space.mutate(config, rng)
+
+
+def _pc_step(X, Y, lr, rule, n_steps, step):
+    net = learning_rules.PCNetwork([3, 4, 2], rng=0)
+    net.train_step(X, Y, lr, rule, n_steps, step)
+    return net.parameters()
+
+
+def _states() -> st.SearchStrategy:
+    """Two-qubit states, batched or not, unnormalised, or of the wrong size or dtype."""
+    return st.one_of(st.sampled_from([quantum.zero_state(2), quantum.zero_state(2, batch=3),
+                                      np.full(4, 0.5 + 0.5j), np.zeros(4, complex)]),
+                     arrays((4,), (3, 4), (2,), (3,), (2, 2, 4)))
+
+
+def _quantum_f(name):
+    if name == "cos":
+        return lambda batch: np.cos(batch).sum(axis=tuple(range(1, batch.ndim)))
+    if name == "wrong":
+        return lambda batch: np.zeros(3)
+    return name
+
+
+def _torch_params():
+    import torch
+
+    torch.manual_seed(0)
+    return [torch.randn(2, requires_grad=True)]
+
+
+def _linear_forward(X):
+    return X.sum(dim=1) * 0.5
 
 
 # --------------------------------------------------------------- the table
@@ -706,6 +846,299 @@ CASES = [
                                    [widgets.Slider("a", [1]), widgets.Slider("a", [2])],
                                    [widgets.Slider("a", list(range(100)))]]),
          max_frames=counts(64, 4), finite=False),
+    # ---- efficient
+    case("efficient.underflow_report", lambda values, dtype, scale: efficient.underflow_report(
+        _torch(values) if values is not None else None, _torch_dtype(dtype), scale),
+        values=arrays((5,), (2, 3)), dtype=st.sampled_from([None, "float16", "bfloat16", "int32", "banana", 3]),
+        scale=reals(1.0, 1024.0), slow=True),
+    case("efficient.LossScaler", lambda init_scale, growth_factor, backoff_factor, growth_interval:
+         efficient.LossScaler(init_scale, growth_factor, backoff_factor, growth_interval).get_scale(),
+         init_scale=reals(2.0 ** 16, 1.0), growth_factor=reals(2.0, bad=[1.0, 0.5]),
+         backoff_factor=probs(0.5, 0.25), growth_interval=counts(1, 2000)),
+    case("efficient.LossScaler.step", lambda optimizer: efficient.LossScaler(4.0).step(_torch_optimizer(optimizer)),
+         optimizer=st.sampled_from(["sgd", None, "adam", 0.1, []]), slow=True, finite=False),
+    case("efficient.train_amp", lambda loader, optimizer, epochs, dtype, scaler: _train_amp(
+        loader, optimizer, epochs, dtype, scaler), loader=st.sampled_from(["tiny", None, [], 3, "batches"]),
+        optimizer=st.sampled_from(["sgd", None, "adam"]), epochs=counts(1, 2),
+        dtype=st.sampled_from([None, "bfloat16", "int32", "banana", 3]),
+        scaler=st.sampled_from([None, "loss_scaler", "scaler", 3]), examples=25, slow=True, finite=False),
+    case("efficient.split_sizes", efficient.split_sizes, n=counts(1, 10), k=counts(1, 3, bad=[11])),
+    case("efficient.accumulate_gradients", lambda inputs, target, micro_batches: efficient.accumulate_gradients(
+        _torch_model_and_optimizer(0.1)[0], _cross_entropy, _torch32(inputs), _torch(target), micro_batches),
+        inputs=_batch_of(arrays((6, 2)), 2), target=labels(6, n_classes=3), micro_batches=counts(1, 2, 6, bad=[7]),
+        slow=True, also=(RuntimeError,)),  # integer or mismatched targets reach torch's cross-entropy
+    case("efficient.chain_mlp", lambda depth, width, seed, dtype: efficient.chain_mlp(
+        depth, width, seed, _torch_dtype(dtype))(_torch32(np.ones((2, 3)))) if width == 3 else
+        efficient.chain_mlp(depth, width, seed, _torch_dtype(dtype)),
+        depth=counts(1, 3), width=counts(3, 5), seed=seeds(), dtype=st.sampled_from([None, "float32", "int32", "x"]),
+        slow=True, finite=False),
+    case("efficient.SavedTensorTracker", lambda exclude: efficient.SavedTensorTracker(
+        _torch_model_and_optimizer(0.1)[0].parameters() if exclude == "params" else exclude).peak,
+        exclude=st.sampled_from([(), "params", None, 3, ["a"], [np.ones(2)]]), slow=True),
+    case("efficient.checkpointed_forward", lambda model, x, segments, tracker: efficient.checkpointed_forward(
+        efficient.chain_mlp(4, 3) if model == "chain" else model, _torch32(x), segments,
+        efficient.SavedTensorTracker() if tracker == "tracker" else tracker),
+        model=st.sampled_from(["chain", None, "net"]), x=_batch_of(arrays((2, 3)), 3),
+        segments=counts(1, 2, 8, bad=[9]), tracker=st.sampled_from([None, "tracker", "t", 3]), slow=True,
+        propagates=True),  # a forward pass: NaN in, NaN out
+    case("efficient.checkpoint_memory_model", efficient.checkpoint_memory_model, depth=counts(1, 12),
+         segments=counts(1, 3, 4, bad=[5, 13])),
+    case("efficient.sqrt_segments", efficient.sqrt_segments, depth=counts(1, 12, 36)),
+    case("efficient.cpu_times", lambda fns, repeats, warmup: efficient.cpu_times(fns, repeats, warmup),
+         fns=st.sampled_from([{"a": lambda: None}, {}, None, {"a": 3}, [lambda: None], "fns"]),
+         repeats=counts(1, 3), warmup=counts(0, 1)),
+    # ---- distributed (nothing that starts processes)
+    case("distributed.Config", lambda steps, batch, features, hidden, lr, seed: [
+        t.shape for t in distributed.make_data(distributed.Config(steps, batch, features, hidden, lr, seed))],
+        steps=counts(1, 2), batch=counts(4, 8), features=counts(2, 3), hidden=counts(3), lr=reals(0.05),
+        seed=seeds(), slow=True, finite=False),
+    case("distributed.make_model", lambda cfg: distributed.make_model(cfg), cfg=st.sampled_from(
+        [distributed.Config(steps=1, batch=4, features=2, hidden=3), None, "cfg", {"steps": 1}]), slow=True,
+        finite=False),
+    case("distributed.train_single", lambda cfg: distributed.train_single(cfg)["losses"], cfg=st.sampled_from(
+        [distributed.Config(steps=2, batch=4, features=2, hidden=3), None, "cfg", 3]), slow=True, examples=10),
+    case("distributed.shard", distributed.shard, n=counts(8, 6), rank=counts(0, 1, bad=[2, 8]),
+         world_size=counts(1, 2, bad=[5])),
+    case("distributed.torchrun_command", distributed.torchrun_command, nproc=counts(1, 2), port=counts(29500),
+         script_args=st.sampled_from([(), ("--steps", 2), None, 3, "--steps"]),
+         module=choices("nblib.distributed"), finite=False),
+    # ---- attribution
+    case("attribution.saliency", lambda x, target: attribution.saliency(_classifier(), _torch32(x), target),
+         x=_batch_of(arrays((3, 4)), 4), target=_targets_of(3), slow=True),
+    case("attribution.gradient_x_input", lambda model, x, target: attribution.gradient_x_input(
+        _classifier() if model == "mlp" else model, _torch32(x), target), model=st.sampled_from(["mlp", None, "m"]),
+        x=_batch_of(arrays((3, 4)), 4), target=_targets_of(3), slow=True),
+    case("attribution.integrated_gradients", lambda x, target, baseline, steps, rule:
+         attribution.integrated_gradients(_classifier(), _torch32(x), target, baseline, steps, rule),
+         x=_batch_of(arrays((3, 4)), 4), target=_targets_of(3),
+         baseline=st.one_of(st.none(), st.sampled_from([0.5, NAN, "b"]), arrays((4,), (3, 4), (5,))),
+         steps=counts(1, 8), rule=choices("midpoint", "left", "right"), slow=True),
+    case("attribution.completeness_gap", lambda x, attributions, target: attribution.completeness_gap(
+        _classifier(), _torch32(x), _torch32(attributions), target),
+        x=_batch_of(arrays((3, 4)), 4), attributions=arrays((3, 4)), target=_targets_of(3), slow=True),
+    case("attribution.lrp", lambda x, target, rule, epsilon, model: attribution.lrp(
+        _classifier() if model == "mlp" else model, _torch32(x), target, rule, epsilon),
+        x=_batch_of(arrays((3, 4), low=0, high=1), 4), target=_targets_of(3),
+        rule=st.sampled_from(["epsilon", "zero", "zplus", ("zplus", "epsilon"), ("zero",), "z", None, 3]),
+        epsilon=reals(1e-6, 0.0), model=st.sampled_from(["mlp", None, "lstm"]), slow=True),
+    case("attribution.deletion_curve", lambda x, attribution_, target, n_steps, fill:
+         attribution.deletion_curve(_classifier(), _torch32(x), attribution_, target, n_steps=n_steps, fill=fill),
+         x=_batch_of(arrays((3, 4)), 4), attribution_=arrays((3, 4), (3, 5)), target=_targets_of(3),
+         n_steps=counts(1, 4, bad=[5]), fill=reals(0.0), names=("attribution",), slow=True),
+    case("attribution.curve_area", attribution.curve_area, fractions=arrays((5,)), values=arrays((2, 5), (5,), (2, 4))),
+    case("attribution.rankdata", attribution.rankdata, a=arrays((5,), (1,))),
+    case("attribution.rank_correlation", attribution.rank_correlation, a=arrays((2, 5), (5,)),
+         b=arrays((2, 5), (5,)), finite=False),  # a constant row has no ranking: nan, as documented
+    case("attribution.layer_gradients", lambda x, layer, target: attribution.layer_gradients(
+        _classifier(), _torch32(x), layer, target), x=_batch_of(arrays((3, 4)), 4), layer=counts(1, 2, bad=[3]),
+        target=_targets_of(3), slow=True),
+    case("attribution.concept_activation_vector", lambda concept, other, C, seed:
+         attribution.concept_activation_vector(concept, other, C, seed)[0],
+         concept=arrays((6, 3), low=1, high=3), other=arrays((6, 3), (5, 2), low=-3, high=-1), C=reals(1.0),
+         seed=seeds(), examples=25, slow=True),
+    case("attribution.tcav_score", attribution.tcav_score, gradients=arrays((4, 3), (0, 3)), cav=arrays((3,), (4,))),
+    # ---- adversarial
+    case("adversarial.fgsm", lambda x, y, epsilon, clamp: adversarial.fgsm(
+        _torch_model_and_optimizer(0.1)[0], _torch32(x), _torch(y), epsilon, clamp=clamp),
+        x=_batch_of(arrays((4, 2), low=0, high=1), 2), y=labels(4, n_classes=3), epsilon=reals(0.1, 0.0),
+        clamp=st.sampled_from([(0.0, 1.0), None, (1.0, 0.0), (NAN, 1.0), (0.0,), "01", 3]), slow=True),
+    case("adversarial.accuracy_under_attack", lambda x, y, epsilons: adversarial.accuracy_under_attack(
+        _torch_model_and_optimizer(0.1)[0], _torch32(x), _torch(y), epsilons),
+        x=_batch_of(arrays((4, 2), low=0, high=1), 2), y=labels(4, n_classes=3),
+        epsilons=st.one_of(arrays((3,), low=0, high=0.3), st.sampled_from([[0.0, 0.1], 0.1, [-0.1], []])),
+        slow=True),
+    case("adversarial.adversarial_training", lambda loader, epochs, epsilon, mix: _adversarial_training(
+        loader, epochs, epsilon, mix), loader=st.sampled_from(["tiny", None, [], 3]), epochs=counts(1, 2),
+        epsilon=reals(0.1, 0.0), mix=probs(0.5, 0.0, 1.0), examples=25, slow=True),
+    # ---- generative
+    case("generative.ring_centers", generative.ring_centers, n_modes=counts(1, 8), radius=reals(2.0)),
+    case("generative.ring_gaussians", generative.ring_gaussians, n=counts(1, 50), n_modes=counts(8),
+         radius=reals(2.0), std=reals(0.05, 0.0), rng=seeds()),
+    case("generative.roc_auc", generative.roc_auc, scores=arrays((4,), (3,)),
+         labels=st.one_of(st.just(np.array([0, 1, 0, 1])), labels(4, n_classes=2))),
+    *[case(f"generative.{n}", getattr(generative, n), X=arrays((5, 2), (5,)), Y=arrays((4, 2), (5,), (4, 3)))
+      for n in ("mmd_rbf", "energy_distance")],
+    case("generative.mmd_rbf.bandwidth", lambda bandwidth: generative.mmd_rbf(np.zeros((3, 2)), np.ones((2, 2)),
+                                                                              bandwidth), bandwidth=reals(1.0)),
+    case("generative.sliced_wasserstein", generative.sliced_wasserstein, X=arrays((5, 2), (5,)),
+         Y=arrays((4, 2), (5, 2)), n_projections=counts(1, 16), rng=seeds()),
+    case("generative.mode_coverage", generative.mode_coverage, samples=arrays((10, 2)), centers=arrays((3, 2), (3, 3)),
+         std=reals(0.5), n_sigma=reals(3.0), min_share=probs(0.2, 0.0)),
+    case("generative.GANConfig", lambda n_runs, steps, batch_size, pack, n_snapshots, lr_g: generative.GANConfig(
+        n_runs=n_runs, steps=steps, batch_size=batch_size, pack=pack, n_snapshots=n_snapshots, lr_g=lr_g).steps,
+        n_runs=counts(1, 8), steps=counts(1, 100), batch_size=counts(8, 128), pack=counts(1, 2, bad=[3]),
+        n_snapshots=counts(2, 7, bad=[1]), lr_g=reals(3e-3)),
+    case("generative.train_gan", lambda data, config, seed: generative.train_gan(data, config, seed)["loss_d"],
+         data=arrays((20, 2)), config=st.sampled_from([generative.GANConfig(
+             n_runs=2, steps=2, batch_size=8, hidden=4, n_snapshots=2, n_samples=5), None, "config"]),
+         seed=seeds(), examples=15, slow=True),
+    case("generative.linear_betas", generative.linear_betas, T=counts(1, 10), beta_1=probs(1e-4, 0.0),
+         beta_T=probs(0.02, 0.5)),
+    case("generative.cosine_betas", generative.cosine_betas, T=counts(1, 10), s=reals(0.008, 0.0),
+         max_beta=probs(0.999, 0.5)),
+    case("graphs.edges_from_adjacency", graphs.edges_from_adjacency, A=arrays((4, 4), (3, 4), low=0, high=1),
+         finite=False),
+    case("graphs.normalized_adjacency", graphs.normalized_adjacency, A=arrays((4, 4), (3, 4), low=0, high=1),
+         self_loops=flags()),
+    case("graphs.propagate", graphs.propagate, H=arrays((4, 2)), src=labels(3, n_classes=4),
+         dst=labels(3, n_classes=4), edge_weight=st.one_of(st.none(), arrays((3,), (2,))),
+         reduce=choices("sum", "mean")),
+    case("graphs.gcn_layer", graphs.gcn_layer, H=arrays((4, 2)), W=arrays((2, 3), (3, 3)),
+         src=labels(3, n_classes=4), dst=labels(3, n_classes=4), n_nodes=st.one_of(st.none(), counts(4, bad=[2])),
+         activation=st.sampled_from([None, np.tanh, "relu", 3])),
+    case("graphs.train_gcn", lambda X, y, labelled, hidden, layers, epochs, lr, weight_decay, dropout, seed:
+         graphs.train_gcn(graphs.normalized_adjacency(_ring(4)), X, y, labelled, hidden, layers, epochs, lr,
+                          weight_decay, dropout, seed), X=arrays((4, 2)), y=labels(4, n_classes=2),
+         labelled=_masks(4), hidden=counts(3), layers=counts(1, 2), epochs=counts(1, 3), lr=reals(0.01),
+         weight_decay=reals(5e-4, 0.0), dropout=probs(0.5, 0.0), seed=seeds(), examples=25, slow=True),
+    case("graphs.train_gcn.A_hat", lambda A_hat: graphs.train_gcn(A_hat, np.ones((4, 2)), np.array([0, 1, 0, 1]),
+                                                                  np.array([1, 1, 0, 0], bool), epochs=1),
+         A_hat=arrays((4, 4), (3, 3)), slow=True),
+    # ---- envs
+    case("envs.CliffWalk", lambda rows, cols, slip, step_reward, max_steps, seed, action: envs.CliffWalk(
+        rows, cols, slip, step_reward, max_steps=max_steps).reset(seed) and None,
+        rows=counts(2, 4), cols=counts(3, 4, bad=[2]), slip=probs(0.1, 0.0), step_reward=reals(-1.0),
+        max_steps=counts(1, 30), seed=st.one_of(st.none(), seeds()), action=st.just(0), finite=False),
+    case("envs.CliffWalk.step", lambda action: _cliff_step(action),
+         action=st.sampled_from([0, 1, 2, 3, 4, -1, 1.0, True, "0", None, np.int64(2)]), finite=False),
+    case("envs.plan", envs.plan, P=st.sampled_from([None]).map(lambda _: envs.CliffWalk().model()[0]) | arrays(
+        (16, 4, 16)), R=st.sampled_from([None]).map(lambda _: envs.CliffWalk().model()[1]) | arrays((16, 4)),
+        horizon=counts(0, 5), policy=st.one_of(st.none(), st.just(np.full((16, 4), 0.25)), arrays((16, 4))),
+        gamma=probs(1.0, 0.9)),
+    case("envs.softmax_policy", envs.softmax_policy, theta=arrays((4,), (16, 4), low=-800, high=800)),
+    case("envs.returns_to_go", envs.returns_to_go, rewards=arrays((5,), (0,)), gamma=probs(1.0, 0.9)),
+    case("envs.policy_gradient_estimate", envs.policy_gradient_estimate, theta=arrays((3, 2)),
+         states=labels(4, n_classes=3), actions=labels(4, n_classes=2), returns=arrays((4,), (3,)),
+         baseline=st.one_of(st.none(), st.sampled_from([0.5, NAN]), arrays((3,), (2,)))),
+    case("envs.bandit_exact_gradient", envs.bandit_exact_gradient, theta=arrays((3,), low=-800, high=800),
+         mean_rewards=arrays((3,), (4,))),
+    case("envs.run_episode", lambda env, theta, rng: envs.run_episode(
+        envs.CliffWalk() if env == "cliff" else env, theta, rng)[2] if env == "cliff" else envs.run_episode(
+        env, theta, rng), env=st.sampled_from(["cliff", None, "env"]), theta=arrays((16, 4), (4, 4)), rng=seeds(),
+        finite=False),
+    case("envs.reinforce", lambda episodes, lr, baseline, value_lr, gamma, rng: envs.reinforce(
+        envs.CliffWalk(), episodes, lr, baseline, value_lr, gamma, rng).returns,
+        episodes=counts(1, 5), lr=reals(0.1, 0.0), baseline=flags(), value_lr=probs(0.1), gamma=probs(1.0, 0.9),
+        rng=seeds(), examples=30),
+    case("envs.learning_curves", lambda lrs, baselines, seeds_, episodes: envs.learning_curves(
+        envs.CliffWalk(), lrs, baselines, seeds_, episodes), lrs=st.sampled_from([[0.1], [0.1, 0.5], [], [-1.0],
+                                                                                  [NAN], None, "0.1", 0.1]),
+        baselines=st.sampled_from([(False, True), (True,), (), None, "yes"]), seeds_=counts(1, 2),
+        episodes=counts(1, 3), names=("seeds",), examples=30, finite=False),
+    # ---- hybrid
+    case("hybrid.split_combinations", hybrid.split_combinations, n_unseen=counts(0, 20, 80, bad=[81]), rng=seeds(),
+         finite=False),
+    case("hybrid.digit_pairs", hybrid.digit_pairs, images=arrays((20, 8, 8), (20, 64), (20, 4, 4)),
+         labels=st.sampled_from([np.arange(20) % 10]) | labels(20, n_classes=10), n=counts(1, 5),
+         pairs=st.sampled_from([None, [(3, 4)], [], [(3, 10)], [(1,)], "34", [(1.5, 2)], [("a", "b")]]), rng=seeds()),
+    case("hybrid.sum_probabilities", hybrid.sum_probabilities, p_left=arrays((3, 10), low=0, high=1),
+         p_right=arrays((3, 10), (3, 9), low=0, high=1)),
+    case("nas.SearchSpace", lambda choices, rng: _space_walk(choices, rng),
+         choices=st.sampled_from([{"d": (1, 2), "a": ("relu", "tanh")}, {"d": (1,)}, {}, {"d": ()}, None,
+                                  {"d": 3}, [("d", (1, 2))]]), rng=seeds(), finite=False),
+    case("nas.SearchSpace.mutate", lambda config: nas.SearchSpace({"d": (1, 2), "a": ("x", "y")}).mutate(config, 0),
+         config=st.sampled_from([(1, "x"), (1,), None, 3, "1x", (3, "z")]), finite=False),
+    case("nas.random_search", lambda space, budget, rng: nas.random_search(_space(space), _score, budget, rng),
+         space=st.sampled_from(["space", None, "s"]), budget=counts(1, 5), rng=seeds()),
+    case("nas.regularized_evolution", lambda budget, population, sample, rng: nas.regularized_evolution(
+        _space("space"), _score, budget, population, sample, rng), budget=counts(4, 10, bad=[2]),
+        population=counts(1, 3), sample=counts(1, 2, bad=[5]), rng=seeds()),
+    case("nas.rankdata", nas.rankdata, x=arrays((5,), (0,))),
+    case("nas.spearman", nas.spearman, x=arrays((5,)), y=arrays((5,), (4,))),
+    case("nas.train_mlp_lrs", lambda X, y, depth, width, activation, lrs, steps: nas.train_mlp_lrs(
+        X, y, X, y, depth, width, activation, lrs, steps),
+        X=arrays((6, 2)), y=labels(6, n_classes=2), depth=counts(0, 1), width=counts(3),
+        activation=choices("relu", "tanh"), lrs=arrays((2,), low=0.01, high=0.5), steps=counts(60, 100, bad=[5]),
+        examples=25, slow=True, finite=False),
+    # ---- spiking
+    case("spiking.LIFParams", lambda tau_m, v_rest, v_th, v_reset, t_ref: spiking.rheobase(spiking.LIFParams(
+        tau_m=tau_m, v_rest=v_rest, v_th=v_th, v_reset=v_reset, t_ref=t_ref)),
+        tau_m=reals(10.0), v_rest=st.sampled_from([-65.0, -40.0, NAN, "x"]), v_th=st.sampled_from([-50.0, INF]),
+        v_reset=st.sampled_from([-65.0, -45.0, None]), t_ref=reals(2.0, 0.0)),
+    case("spiking.rheobase", spiking.rheobase, params=st.sampled_from([None, spiking.LIFParams(), "p", 3])),
+    case("spiking.simulate_lif", spiking.simulate_lif, current=arrays((50,), (50, 2), low=0, high=40),
+         dt=reals(0.1, 1.0, bad=[10.0, 20.0]), params=st.sampled_from([None, spiking.LIFParams(), "p"]),
+         v0=st.sampled_from([None, -65.0, -70.0, NAN, "v", -40.0])),
+    case("spiking.lif_rate", spiking.lif_rate, current=arrays((5,), (2, 3), low=0, high=40),
+         params=st.sampled_from([None, spiking.LIFParams(), "p"])),
+    case("spiking.spike_rate", spiking.spike_rate, spikes=arrays((20,), (20, 2), integer=True, low=0, high=2),
+         dt=reals(0.1), skip_first=flags()),
+    case("spiking.stdp_window", spiking.stdp_window, delta_t=arrays((5,), low=-50, high=50),
+         a_plus=reals(0.01, 0.0), a_minus=reals(0.0105), tau_plus=reals(20.0), tau_minus=reals(20.0)),
+    case("spiking.stdp_pairwise", lambda pre_times, post_times, tau_plus: spiking.stdp_pairwise(
+        pre_times, post_times, tau_plus=tau_plus), pre_times=arrays((3,), (0,), low=0, high=100),
+        post_times=arrays((4,), low=0, high=100), tau_plus=reals(20.0)),
+    case("spiking.stdp_pairwise.window", lambda window: spiking.stdp_pairwise([1.0], [2.0], **window),
+         window=st.sampled_from([{}, {"a_plus": 0.02}, {"banana": 1}, {"a_plus": -1}, {"delta_t": 3}]),
+         names=("a_plus", "banana", "delta_t")),  # the keywords inside **window are the arguments named
+    case("spiking.stdp_online", spiking.stdp_online, pre_spikes=arrays((20,), (20, 2), integer=True, low=0, high=2),
+         post_spikes=arrays((20,), (19,), integer=True, low=0, high=2), dt=reals(0.5), a_plus=reals(0.01),
+         a_minus=reals(0.0105), tau_plus=reals(20.0), tau_minus=reals(20.0)),
+    case("spiking.poisson_spikes", spiking.poisson_spikes, rate_hz=st.one_of(reals(20.0, 0.0), arrays(
+        (3,), low=0, high=50)), n_steps=counts(1, 10), dt=reals(0.5), rng=seeds()),
+    case("spiking.simulate_stdp_neuron", lambda pre_spikes, dt, w0, w_max, g_scale, tau_syn, n_snapshots:
+         spiking.simulate_stdp_neuron(pre_spikes, dt, w0, w_max, g_scale, tau_syn, n_snapshots=n_snapshots).weights,
+         pre_spikes=arrays((40, 3), integer=True, low=0, high=2), dt=reals(0.5, bad=[20.0]),
+         w0=st.one_of(st.none(), arrays((3,), (2,), low=0, high=1)), w_max=reals(1.0), g_scale=reals(0.25, 0.0),
+         tau_syn=reals(5.0), n_snapshots=counts(1, 5, bad=[1000]), examples=40),
+    # ---- learning rules
+    *[case(f"learning_rules.{n}", getattr(learning_rules, n), X=arrays((10, 3)), lr=reals(0.01, 0.1),
+           epochs=counts(1, 2), w0=st.one_of(st.none(), arrays((3,), (2,))), rng=seeds()) for n in ("hebb", "oja")],
+    case("learning_rules.sanger", learning_rules.sanger, X=arrays((10, 3)), n_components=counts(1, 2, bad=[4]),
+         lr=reals(0.01), epochs=counts(1, 2), w0=st.one_of(st.none(), arrays((2, 3), (3,))), rng=seeds()),
+    case("learning_rules.cosine", learning_rules.cosine, a=arrays((3,), (2, 2)), b=arrays((3,), (4,)),
+         finite=False),
+    case("learning_rules.PCNetwork.infer", lambda X, Y, n_steps, step: learning_rules.PCNetwork(
+        [3, 4, 2], rng=0).infer(X, Y, n_steps, step), X=arrays((5, 3)), Y=arrays((5, 2), (4, 2)),
+        n_steps=counts(0, 5), step=reals(0.1)),
+    case("learning_rules.PCNetwork.train_step", lambda X, Y, lr, rule, n_steps, step: _pc_step(
+        X, Y, lr, rule, n_steps, step), X=arrays((5, 3)), Y=arrays((5, 2)), lr=reals(0.1, 0.0),
+        rule=choices("pc", "bp"), n_steps=counts(5), step=reals(0.1)),
+    case("learning_rules.PCNetwork.apply", lambda updates, lr: learning_rules.PCNetwork([3, 2], rng=0).apply(
+        updates, lr), updates=st.sampled_from([[np.zeros((2, 3)), np.zeros(2)], [], None, [np.zeros((3, 3)),
+                                                                                         np.zeros(2)], "u",
+                                               [np.full((2, 3), NAN), np.zeros(2)]]), lr=reals(0.1), finite=False),
+    # ---- quantum (NumPy simulator)
+    case("quantum.zero_state", quantum.zero_state, n_wires=counts(1, 3, bad=[21]),
+         batch=st.one_of(st.none(), counts(1, 4))),
+    case("quantum.n_wires_of", quantum.n_wires_of, state=arrays((4,), (2, 8), (3,)), finite=False),
+    *[case(f"quantum.{n}", getattr(quantum, n), theta=st.one_of(reals(0.3, -1.0), arrays((3,), (2, 2))))
+      for n in ("rx", "ry", "rz")],
+    case("quantum.rot", quantum.rot, phi=reals(0.1), theta=st.one_of(reals(0.2), arrays((3,))),
+         omega=st.one_of(reals(0.3), arrays((3,), (2,)))),
+    case("quantum.apply_gate", quantum.apply_gate, state=_states(), gate=st.sampled_from(
+        [quantum.ry(0.3), quantum.rx(np.ones(2))]) | arrays((2, 2), (3, 2, 2)), wire=counts(0, 1, bad=[2])),
+    case("quantum.apply_cnot", quantum.apply_cnot, state=_states(), control=counts(0, 1, bad=[2]),
+         target=counts(1, 0)),
+    case("quantum.probabilities", quantum.probabilities, state=_states()),
+    case("quantum.expval_z", quantum.expval_z, state=_states(),
+         wires=st.sampled_from([0, 1, (0, 1), [1], (), (0, 0), 2, -1, "0", None, 1.5])),
+    case("quantum.sample_expval_z", quantum.sample_expval_z, state=_states(),
+         wires=st.sampled_from([0, (0, 1), 2]), shots=counts(1, 100), rng=seeds()),
+    case("quantum.shot_noise_variance", quantum.shot_noise_variance, expval=st.one_of(
+        reals(0.5, -1.0), arrays((3,), low=-1, high=1)), shots=counts(1, 100)),
+    case("quantum.bloch_vector", quantum.bloch_vector, state=_states()),
+    case("quantum.weight_shapes", quantum.weight_shapes, n_layers=counts(1, 2), n_wires=counts(1, 3),
+         finite=False),
+    case("quantum.simulate_circuit", lambda inputs, weights, reupload, measure: quantum.simulate_circuit(
+        inputs, weights, reupload=reupload, measure=measure), inputs=arrays((2,), (3, 2), (3,)),
+        weights=arrays((1, 2, 3), (2, 2, 3), (2, 3)), reupload=flags(), measure=choices("first", "all", "parity")),
+    case("quantum.make_qnode", lambda n_wires, measure, diff_method, shots, seed: quantum.make_qnode(
+        n_wires, measure=measure, diff_method=diff_method, shots=shots, seed=seed, interface="numpy"),
+        n_wires=counts(1, 2, bad=[21]), measure=choices("first", "all"),
+        diff_method=choices("backprop", "parameter-shift"), shots=st.one_of(st.none(), counts(10)),
+        seed=st.one_of(st.none(), seeds()), examples=25, slow=True, finite=False),
+    case("quantum.parameter_shift", lambda f, params, shift: quantum.parameter_shift(
+        _quantum_f(f), params, shift), f=st.sampled_from(["cos", None, "wrong", 3]), params=arrays((2,), (0,)),
+        shift=reals(math.pi / 2, 0.3, bad=[math.pi, 0.0])),
+    case("quantum.gradient_samples", lambda n_wires, n_layers, n_samples, rng: quantum.gradient_samples(
+        n_wires, n_layers, n_samples=n_samples, rng=rng), n_wires=counts(2, 3, bad=[17]), n_layers=counts(1, 2),
+        n_samples=counts(2, 5), rng=seeds(), examples=30),
+    case("quantum.gradient_sweep", lambda qubits, layers, n_samples: quantum.gradient_sweep(
+        qubits, layers, n_samples=n_samples, rng=0), qubits=st.sampled_from([[2, 3], [], None, [1], [2.5], "2", 2]),
+        layers=st.sampled_from([[1, 2], [], [0], None]), n_samples=counts(2, 4), examples=30),
+    case("quantum.decay_rate", quantum.decay_rate, n_wires=arrays((3,), (2,)), variances=arrays((3,), low=0.01,
+                                                                                                high=1)),
 ]
 
 
