@@ -12,13 +12,10 @@ Usage: python bench/conv.py [--repeats 21] [--threads 1]
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
 
-from epoch import median_seconds
+from epoch import median_seconds, run_from_command_line
 from nblib.conv import conv2d_backward, conv2d_forward
 
 # (name, batch, in channels, out channels, image side, kernel, padding)
@@ -58,13 +55,7 @@ def run(args) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=21)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    with threadpool_limits(limits=args.threads):
-        run(args)
+    run_from_command_line(run, __doc__, repeats=21)
 
 
 if __name__ == "__main__":

@@ -49,16 +49,20 @@ def median_seconds(run, repeats: int) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--hidden", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=1)
+def run_from_command_line(run, doc: str, **options) -> None:
+    """Parse ``--name value`` options (their defaults given as keywords) and ``--threads``; call ``run(args)``
+    with that many threads for both torch and NumPy's BLAS."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for name, default in {**options, "threads": 1}.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     with threadpool_limits(limits=args.threads):
         run(args)
+
+
+def main() -> None:
+    run_from_command_line(run, __doc__, repeats=7, batch_size=32, hidden=128)
 
 
 def run(args) -> dict:

@@ -12,7 +12,6 @@ Usage: python bench/widgets.py [--settings 24] [--threads 1]
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import time
 
@@ -66,16 +65,9 @@ def run(args) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--settings", type=int, default=24)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
-    import torch
-    from threadpoolctl import threadpool_limits
+    from epoch import run_from_command_line
 
-    torch.set_num_threads(args.threads)
-    with threadpool_limits(limits=args.threads):
-        run(args)
+    run_from_command_line(run, __doc__, settings=24)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ pytest.importorskip("matplotlib")
 
 from nblib.envs import CliffWalk, learning_curves, plan  # noqa: E402
 from nblib.explorers.agents import LRS, reinforce_explorer, stuck_seeds  # noqa: E402
+from explorer_helpers import axes_titles  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +30,7 @@ def exp(setup):
 
 
 def _title(exp, **setting):
-    import matplotlib.pyplot as plt
-
-    fig = exp.render(**{**exp.setting, **setting})
-    try:
-        return fig.axes[0].get_title()
-    finally:
-        plt.close(fig)
+    return axes_titles(exp, **setting)[0]
 
 
 def test_controls_and_book_frames_fit_the_budget(exp):

@@ -9,6 +9,7 @@ pytest.importorskip("ipywidgets")
 pytest.importorskip("matplotlib")
 
 from nblib.explorers.brains import CURRENTS, STEPS, TAUS, lif_explorer  # noqa: E402
+from explorer_helpers import axes_titles  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -17,13 +18,7 @@ def exp():
 
 
 def _title(exp, **setting):
-    import matplotlib.pyplot as plt
-
-    fig = exp.render(**{**exp.setting, **setting})
-    try:
-        return fig.axes[1].get_title()
-    finally:
-        plt.close(fig)
+    return axes_titles(exp, **setting)[1]
 
 
 def test_controls_and_book_frames_fit_the_budget(exp):

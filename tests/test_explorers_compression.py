@@ -8,6 +8,7 @@ pytest.importorskip("matplotlib")
 torch = pytest.importorskip("torch")
 
 from nblib.explorers.compression import BITS, SPARSITIES, compression_explorer  # noqa: E402
+from explorer_helpers import axes_titles  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +28,7 @@ def exp():
 
 
 def _title(exp, **setting):
-    import matplotlib.pyplot as plt
-
-    fig = exp.render(**{**exp.setting, **setting})
-    try:
-        return fig.axes[1].get_title()
-    finally:
-        plt.close(fig)
+    return axes_titles(exp, **setting)[1]
 
 
 def _accuracy(title):

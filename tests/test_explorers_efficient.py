@@ -12,6 +12,7 @@ torch = pytest.importorskip("torch")
 
 from nblib.efficient import checkpoint_memory_model  # noqa: E402
 from nblib.explorers.efficient import BOOK_DEPTHS, DEPTHS, SEGMENTS, checkpoint_explorer  # noqa: E402
+from explorer_helpers import axes_titles  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
@@ -22,13 +23,7 @@ def exp():
 
 
 def _titles(exp, **setting):
-    import matplotlib.pyplot as plt
-
-    fig = exp.render(**{**exp.setting, **setting})
-    try:
-        return fig.axes[0].get_title(), fig.axes[1].get_title()
-    finally:
-        plt.close(fig)
+    return tuple(axes_titles(exp, **setting)[:2])
 
 
 def test_controls_and_book_frames_fit_the_budget(exp):

@@ -8,6 +8,7 @@ pytest.importorskip("matplotlib")
 
 from nblib.explorers.generative import gan_explorer  # noqa: E402
 from nblib.generative import ring_centers, ring_gaussians  # noqa: E402
+from explorer_helpers import axes_titles  # noqa: E402
 
 STEPS = [0, 100, 200, 300, 400]
 CENTERS = ring_centers(8, 2.0)
@@ -32,13 +33,7 @@ def exp():
 
 
 def _title(exp, **setting):
-    import matplotlib.pyplot as plt
-
-    fig = exp.render(**{**exp.setting, **setting})
-    try:
-        return fig.axes[0].get_title()
-    finally:
-        plt.close(fig)
+    return axes_titles(exp, **setting)[0]
 
 
 def test_controls_and_book_frames_fit_the_budget(exp):

@@ -8,6 +8,7 @@ pytest.importorskip("matplotlib")
 torch = pytest.importorskip("torch")
 
 from nblib.explorers.interpretability import EPSILONS, MAX_EPSILON, fgsm_explorer  # noqa: E402
+from explorer_helpers import axes_titles  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
@@ -30,13 +31,7 @@ def exp():
 
 
 def _titles(exp, **setting):
-    import matplotlib.pyplot as plt
-
-    fig = exp.render(**{**exp.setting, **setting})
-    try:
-        return [ax.get_title() for ax in fig.axes]
-    finally:
-        plt.close(fig)
+    return axes_titles(exp, **setting)
 
 
 def _confidence(title):

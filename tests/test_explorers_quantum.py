@@ -11,6 +11,7 @@ pytest.importorskip("ipywidgets")
 pytest.importorskip("matplotlib")
 
 from nblib.explorers.quantum import SHOTS, barren_plateau_explorer  # noqa: E402
+from explorer_helpers import axes_titles  # noqa: E402
 
 QUBITS, LAYERS = [2, 4, 6, 8, 10], [2, 16]
 
@@ -33,13 +34,7 @@ def exp():
 
 
 def _title(exp, **setting):
-    import matplotlib.pyplot as plt
-
-    fig = exp.render(**{**exp.setting, **setting})
-    try:
-        return fig.axes[1].get_title()
-    finally:
-        plt.close(fig)
+    return axes_titles(exp, **setting)[1]
 
 
 def test_controls_and_book_frames_fit_the_budget(exp):
