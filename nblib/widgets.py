@@ -132,13 +132,19 @@ def _figure_is_finite(fig) -> bool:
 
 
 def _png(fig, dpi: int) -> bytes:
-    """The figure as a small PNG: plots use few colours, so a 64-colour palette looks the same at 1/4 the size."""
+    """The figure as a small PNG: plots use few colours, so a 64-colour palette looks the same at 1/4 the size.
+
+    The figure is drawn once with Agg at ``dpi`` and its pixels are quantised and encoded directly
+    (the same pixels ``savefig`` would give, without encoding and decoding a full-colour PNG first).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    raw = io.BytesIO()
-    fig.savefig(raw, format="png", dpi=dpi)
-    raw.seek(0)
-    image = Image.open(raw).convert("RGB").quantize(colors=64, method=Image.Quantize.FASTOCTREE)
+    fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgb = np.asarray(canvas.buffer_rgba())[..., :3]
+    image = Image.fromarray(rgb).quantize(colors=64, method=Image.Quantize.FASTOCTREE)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
