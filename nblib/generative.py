@@ -255,6 +255,26 @@ def mode_coverage(samples, centers, std: float, n_sigma: float = 3.0,
 
 
 # ------------------------------------------------------------------------------ VAE
+def _float_tensor(x, name: str, *, ndim: int | None = None):
+    """Check that ``x`` is a floating-point torch tensor (of ``ndim`` dimensions, if given)."""
+    import torch
+
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    if ndim is not None and x.dim() != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {tuple(x.shape)}")
+    return x
+
+
+def _generator(generator, name: str = "generator"):
+    import torch
+
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator or None, got {type(generator).__name__}")
+    return generator
+
 def gaussian_kl(mu, logvar):
     r"""KL divergence from :math:`\mathcal N(\mu, \operatorname{diag}\sigma^2)` to :math:`\mathcal N(0, I)`.
 
@@ -267,10 +287,8 @@ def gaussian_kl(mu, logvar):
     Shape:
         Output: ``(*)``, summed over the last (latent) dimension.
     """
-    import torch
-
-    if not (isinstance(mu, torch.Tensor) and isinstance(logvar, torch.Tensor)):
-        raise TypeError("mu and logvar must be torch tensors")
+    _float_tensor(mu, "mu")
+    _float_tensor(logvar, "logvar")
     if mu.shape != logvar.shape:
         raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}")
     return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(-1)
@@ -288,6 +306,9 @@ def reparameterize(mu, logvar, generator=None):
     """
     import torch
 
+    _float_tensor(mu, "mu")
+    _float_tensor(logvar, "logvar")
+    _generator(generator)
     if mu.shape != logvar.shape:
         raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}")
     eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
@@ -313,6 +334,10 @@ def vae_loss(x, logits, mu, logvar, beta: float = 1.0):
     import torch.nn.functional as F
 
     beta = _checks.positive(beta, "beta", allow_zero=True)
+    for value, name in ((x, "x"), (logits, "logits"), (mu, "mu"), (logvar, "logvar")):
+        _float_tensor(value, name)
+    if x.dtype != logits.dtype:
+        raise TypeError(f"x and logits must share a dtype, got {x.dtype} and {logits.dtype}")
     if x.shape != logits.shape:
         raise ValueError(f"x and logits must have the same shape, got {tuple(x.shape)} and {tuple(logits.shape)}")
     rec = F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1).mean()
@@ -342,6 +367,13 @@ def _vae_class():
             return self.decoder(z)  # (B, D) logits
 
         def forward(self, x, generator=None):
+            _float_tensor(x, "x")
+            weight = self.encoder[0].weight
+            if x.dim() < 1 or x.shape[-1] != self.in_features:
+                raise ValueError(f"x must have in_features={self.in_features} features in its last dimension, "
+                                 f"got shape {tuple(x.shape)}")
+            if x.dtype != weight.dtype:
+                raise TypeError(f"x must have the model's dtype {weight.dtype}, got {x.dtype}")
             mu, logvar = self.encode(x)
             return self.decode(reparameterize(mu, logvar, generator)), mu, logvar
 
@@ -520,6 +552,43 @@ def cosine_betas(T: int, s: float = 0.008, max_beta: float = 0.999) -> np.ndarra
     return np.minimum(1 - f[1:] / f[:-1], max_beta)
 
 
+def _q_sample_args(x0, t, alpha_bar, noise):
+    """Check :func:`q_sample`'s arguments: all NumPy arrays or all torch tensors, of matching shapes."""
+    args = {"x0": x0, "t": t, "alpha_bar": alpha_bar, "noise": noise}
+    torch_args = [n for n, v in args.items() if type(v).__module__.startswith("torch")]
+    if torch_args:
+        import torch
+
+        if len(torch_args) != 4:
+            odd = sorted(set(args) - set(torch_args))
+            raise TypeError(f"x0, t, alpha_bar and noise must all be torch tensors or all arrays; "
+                            f"{', '.join(odd)} are not tensors")
+        for name in ("x0", "alpha_bar", "noise"):
+            _float_tensor(args[name], name)
+        if t.is_floating_point() or t.is_complex() or t.dtype is torch.bool:
+            raise TypeError(f"t must hold integer step indices, got dtype {t.dtype}")
+        values = alpha_bar.detach().cpu().numpy()
+    else:
+        x0 = _checks.as_array(x0, "x0", finite=False)
+        t = _checks.as_labels(t, "t")
+        alpha_bar = _checks.as_array(alpha_bar, "alpha_bar", ndim=1)
+        noise = _checks.as_array(noise, "noise", finite=False)
+        values = alpha_bar
+    if alpha_bar.ndim != 1 or len(alpha_bar) == 0:
+        raise ValueError(f"alpha_bar must be a non-empty 1-D schedule, got shape {tuple(alpha_bar.shape)}")
+    if not ((values >= 0) & (values <= 1)).all():
+        raise ValueError("alpha_bar must lie in [0, 1]")
+    if x0.ndim != 2:
+        raise ValueError(f"x0 must be 2-D (B, D), got shape {tuple(x0.shape)}")
+    if tuple(noise.shape) != tuple(x0.shape):
+        raise ValueError(f"noise must have the shape of x0 {tuple(x0.shape)}, got {tuple(noise.shape)}")
+    if t.ndim != 1 or len(t) != len(x0):
+        raise ValueError(f"t must be 1-D with one step per row of x0 ({len(x0)}), got shape {tuple(t.shape)}")
+    if len(t) and (int(t.min()) < 0 or int(t.max()) >= len(alpha_bar)):
+        raise ValueError(f"t must lie in [0, {len(alpha_bar)}), got values in [{int(t.min())}, {int(t.max())}]")
+    return x0, t, alpha_bar, noise
+
+
 def q_sample(x0, t, alpha_bar, noise):
     r"""A draw from the forward process in closed form, :math:`q(x_t \mid x_0)`.
 
@@ -534,6 +603,7 @@ def q_sample(x0, t, alpha_bar, noise):
         alpha_bar: cumulative products ``(T,)``.
         noise: standard normal noise ``(B, D)``.
     """
+    x0, t, alpha_bar, noise = _q_sample_args(x0, t, alpha_bar, noise)
     a = alpha_bar[t]  # (B,)
     return a[:, None] ** 0.5 * x0 + (1 - a[:, None]) ** 0.5 * noise
 
@@ -546,6 +616,16 @@ def time_embedding(t, T: int, n_frequencies: int = 8):
     """
     import torch
 
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"t must be a torch tensor of steps, got {type(t).__name__}")
+    if t.dtype == torch.bool or t.is_complex():
+        raise TypeError(f"t must hold integer (or real) steps, got dtype {t.dtype}")
+    if t.dim() != 1:
+        raise ValueError(f"t must be 1-D (B,), got shape {tuple(t.shape)}")
+    if t.is_floating_point() and not torch.isfinite(t).all():
+        raise ValueError("t contains NaN or inf")
+    T = _checks.integer(T, "T", minimum=1)
+    n_frequencies = _checks.integer(n_frequencies, "n_frequencies", minimum=1)
     k = torch.arange(1, n_frequencies + 1, dtype=torch.float32)
     angle = t.float()[:, None] / T * math.pi * k  # (B, F)
     return torch.cat([torch.sin(angle), torch.cos(angle)], dim=1)
@@ -569,12 +649,19 @@ def noise_predictor(T: int, dim: int = 2, hidden: int = 128, n_frequencies: int 
     class NoisePredictor(nn.Module):
         def __init__(self):
             super().__init__()
-            self.T, self.n_frequencies = T, n_frequencies
+            self.T, self.n_frequencies, self.dim = T, n_frequencies, dim
             self.net = nn.Sequential(nn.Linear(dim + 2 * n_frequencies, hidden), nn.SiLU(),
                                      nn.Linear(hidden, hidden), nn.SiLU(),
                                      nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, dim))
 
         def forward(self, x, t):
+            _float_tensor(x, "x", ndim=2)
+            if x.shape[1] != self.dim:
+                raise ValueError(f"x must have shape (B, {self.dim}), got {tuple(x.shape)}")
+            if x.dtype != self.net[0].weight.dtype:
+                raise TypeError(f"x must have the model's dtype {self.net[0].weight.dtype}, got {x.dtype}")
+            if isinstance(t, torch.Tensor) and t.dim() == 1 and len(t) != len(x):
+                raise ValueError(f"t must hold one step per row of x ({len(x)}), got {len(t)}")
             return self.net(torch.cat([x, time_embedding(t, self.T, self.n_frequencies)], dim=1))
 
     return NoisePredictor()
@@ -595,6 +682,16 @@ def ddpm_loss(model, x0, alpha_bar, generator=None):
     """
     import torch
 
+    if not callable(model):
+        raise TypeError(f"model must be callable, got {type(model).__name__}")
+    _float_tensor(x0, "x0", ndim=2)
+    _float_tensor(alpha_bar, "alpha_bar", ndim=1)
+    _generator(generator)
+    if len(x0) == 0 or len(alpha_bar) == 0:
+        raise ValueError(f"x0 and alpha_bar must be non-empty, got shapes {tuple(x0.shape)} and "
+                         f"{tuple(alpha_bar.shape)}")
+    if getattr(model, "dim", x0.shape[1]) != x0.shape[1]:
+        raise ValueError(f"x0 has {x0.shape[1]} features but the model takes {model.dim}")
     t = torch.randint(0, len(alpha_bar), (len(x0),), generator=generator)  # (B,)
     noise = torch.randn(x0.shape, generator=generator)  # (B, D)
     return (model(q_sample(x0, t, alpha_bar, noise), t) - noise).pow(2).mean()
@@ -620,7 +717,28 @@ def ddpm_sample(model, betas, n: int, dim: int = 2, generator=None, keep=()):
     """
     import torch
 
+    if not callable(model):
+        raise TypeError(f"model must be callable, got {type(model).__name__}")
     n = _checks.integer(n, "n", minimum=1)
+    dim = _checks.integer(dim, "dim", minimum=1)
+    if getattr(model, "dim", dim) != dim:
+        raise ValueError(f"dim is {dim} but the model takes points of dimension {model.dim}")
+    _generator(generator)
+    if isinstance(betas, torch.Tensor):
+        betas = betas.detach().cpu().numpy()
+    betas = _checks.as_array(betas, "betas", ndim=1)
+    if len(betas) == 0:
+        raise ValueError("betas is empty: the schedule needs at least one step")
+    if not ((betas > 0) & (betas < 1)).all():
+        raise ValueError(f"betas must lie in (0, 1), got values in [{betas.min()}, {betas.max()}]")
+    if keep is None:
+        keep = ()
+    if isinstance(keep, (str, bytes)) or not hasattr(keep, "__iter__"):
+        raise TypeError(f"keep must be a collection of step indices, got {type(keep).__name__}")
+    keep_steps = {_checks.integer(k, "keep") for k in keep}
+    if keep_steps and (min(keep_steps) < 0 or max(keep_steps) >= len(betas)):
+        raise ValueError(f"keep must hold steps in [0, {len(betas)}), got {sorted(keep_steps)}")
+    keep = keep_steps
     betas = torch.as_tensor(np.asarray(betas, dtype=np.float32))
     alphas = 1 - betas
     alpha_bar = torch.cumprod(alphas, 0)

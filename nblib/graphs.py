@@ -50,6 +50,21 @@ def _square(A, name="A") -> np.ndarray:
     return A
 
 
+def _adjacency_and_mask(A, labels, labelled):
+    """Check a nonnegative square adjacency, one label per node and a boolean mask with a labelled node."""
+    A = _square(A)
+    if (A < 0).any():
+        raise ValueError("A must be nonnegative (edge weights)")
+    N = len(A)
+    labels = _checks.as_labels(labels, "labels", n=N)
+    labelled = _checks.as_array(labelled, "labelled").astype(bool)
+    if labelled.shape != (N,):
+        raise ValueError(f"labelled must be a boolean mask of shape ({N},), got {labelled.shape}")
+    if not labelled.any():
+        raise ValueError("labelled must mark at least one node")
+    return A, labels, labelled
+
+
 def edges_from_adjacency(A):
     """The directed edge list of an adjacency matrix: ``(src, dst, weight)`` for every nonzero ``A[dst, src]``.
 
@@ -63,8 +78,10 @@ def edges_from_adjacency(A):
 def add_self_loops(src, dst, n_nodes: int):
     """Append the edge ``i -> i`` for every node. Returns the new ``(src, dst)``."""
     n_nodes = _checks.integer(n_nodes, "n_nodes", minimum=1)
+    src = _checks.as_labels(src, "src", n_classes=n_nodes)
+    dst = _checks.as_labels(dst, "dst", n=len(src), n_classes=n_nodes)
     loops = np.arange(n_nodes)
-    return np.concatenate([np.asarray(src), loops]), np.concatenate([np.asarray(dst), loops])
+    return np.concatenate([src, loops]), np.concatenate([dst, loops])
 
 
 def gcn_edge_weights(src, dst, n_nodes: int) -> np.ndarray:
@@ -76,6 +93,9 @@ def gcn_edge_weights(src, dst, n_nodes: int) -> np.ndarray:
     src = _checks.as_labels(src, "src", n_classes=n_nodes)
     dst = _checks.as_labels(dst, "dst", n=len(src), n_classes=n_nodes)
     deg = np.bincount(dst, minlength=n_nodes).astype(float)
+    if (deg[src] == 0).any():
+        raise ValueError(f"src: nodes {np.unique(src[deg[src] == 0]).tolist()} send edges but receive none, "
+                         "so their degree is 0; add self-loops first (add_self_loops)")
     return 1.0 / np.sqrt(deg[src] * deg[dst])
 
 
@@ -173,18 +193,14 @@ def label_propagation(A, labels, labelled, n_iter: int = 1000, tol: float = 1e-1
     Returns:
         Class probabilities (N, C), C = ``labels.max() + 1``.
     """
-    A = _square(A)
+    A, labels, labelled = _adjacency_and_mask(A, labels, labelled)
     N = len(A)
-    labels = _checks.as_labels(labels, "labels", n=N)
-    labelled = np.asarray(labelled, dtype=bool)
-    if labelled.shape != (N,):
-        raise ValueError(f"labelled must be a boolean mask of shape ({N},), got {labelled.shape}")
-    if not labelled.any():
-        raise ValueError("labelled must mark at least one node")
     deg = A.sum(axis=1)
-    if (deg <= 0).any():
-        raise ValueError("every node needs at least one edge for label propagation")
+    if not (np.isfinite(deg) & (deg > 0)).all():
+        raise ValueError("A: every node needs at least one edge (a row with a positive, finite sum) "
+                         "for label propagation")
     n_iter = _checks.integer(n_iter, "n_iter", minimum=1)
+    tol = _checks.positive(tol, "tol", allow_zero=True)
     C = int(labels.max()) + 1
     Y = np.eye(C)[labels[labelled]]
     F = np.full((N, C), 1.0 / C)
@@ -203,9 +219,19 @@ def label_propagation(A, labels, labelled, n_iter: int = 1000, tol: float = 1e-1
 def harmonic_solution(A, labels, labelled) -> np.ndarray:
     r"""The fixed point of :func:`label_propagation` by one linear solve:
     :math:`F_u = (D_{uu} - A_{uu})^{-1} A_{ul} Y_l`. Returns (N, C)."""
-    A = _square(A)
-    labels = _checks.as_labels(labels, "labels", n=len(A))
-    labelled = np.asarray(labelled, dtype=bool)
+    A, labels, labelled = _adjacency_and_mask(A, labels, labelled)
+    if not np.isfinite(A.sum(axis=1)).all():
+        raise ValueError("A has rows whose sums overflow")
+    # The solve is well posed when every unlabelled node has a path to a labelled one.
+    reached, edges = labelled.copy(), A > 0
+    while True:
+        grown = reached | (edges & reached[None, :]).any(axis=1)
+        if (grown == reached).all():
+            break
+        reached = grown
+    if not reached.all():
+        raise ValueError(f"A: nodes {np.flatnonzero(~reached).tolist()} have no path to a labelled node, "
+                         "so their labels are undetermined")
     C = int(labels.max()) + 1
     u = ~labelled
     L = np.diag(A.sum(axis=1)) - A

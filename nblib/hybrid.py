@@ -102,6 +102,18 @@ def sum_probabilities(p_left, p_right):
     if type(p_left).__module__.startswith("torch"):
         import torch
 
+        for value, name in ((p_left, "p_left"), (p_right, "p_right")):
+            if not isinstance(value, torch.Tensor):
+                raise TypeError(f"p_left and p_right must both be torch tensors, {name} is {type(value).__name__}")
+            if not value.is_floating_point():
+                raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+            if value.dim() != 2:
+                raise ValueError(f"{name} must be 2-D, got shape {tuple(value.shape)}")
+        if p_left.shape[1] != 10 or p_right.shape != p_left.shape:
+            raise ValueError(f"p_left and p_right must both have shape (B, 10), got {tuple(p_left.shape)} and "
+                             f"{tuple(p_right.shape)}")
+        if p_left.dtype != p_right.dtype:
+            raise TypeError(f"p_left and p_right must share a dtype, got {p_left.dtype} and {p_right.dtype}")
         joint = p_left[:, :, None] * p_right[:, None, :]  # (B, 10, 10)
         M = torch.as_tensor(SUM_MATRIX, dtype=joint.dtype, device=joint.device)
         return joint.reshape(len(joint), 100) @ M  # (B, 19)

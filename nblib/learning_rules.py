@@ -136,6 +136,12 @@ def cosine(a, b) -> float:
 _NO_Y = object()  # _check_xy's "no targets" marker: None is a wrong Y, to be rejected by name
 
 
+# PCNetwork's size limits: a layer of more units, or a weight matrix of more entries (8 bytes
+# each, so 800 MB), is a typo rather than a network this NumPy code can train.
+MAX_UNITS = 10**7
+MAX_WEIGHTS = 10**8
+
+
 class PCNetwork:
     r"""A layered predictive-coding network (Whittington & Bogacz 2017) with tanh hidden units.
 
@@ -162,7 +168,8 @@ class PCNetwork:
     to it as ``output_precision`` tends to 0 (a weakly weighted output error).
 
     Args:
-        sizes: layer widths, input first, at least ``[n_in, n_out]``.
+        sizes: layer widths, input first, at least ``[n_in, n_out]``; at most ``MAX_UNITS``
+            (10**7) units per layer and ``MAX_WEIGHTS`` (10**8) weights between two layers.
         rng: a Generator or seed for the initial weights (uniform Xavier/Glorot).
         output_precision: :math:`\pi_L > 0`, the weight of the output errors in the energy.
 
@@ -183,6 +190,9 @@ class PCNetwork:
         sizes = [_checks.integer(s, "sizes", minimum=1) for s in sizes]
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least an input and an output width, got {sizes}")
+        if max(sizes) > MAX_UNITS or any(a * b > MAX_WEIGHTS for a, b in zip(sizes, sizes[1:])):
+            raise ValueError(f"sizes {sizes} are too large: at most {MAX_UNITS:,} units per layer and "
+                             f"{MAX_WEIGHTS:,} weights between two layers")
         self.sizes = sizes
         g = _rng.resolve(rng)
         self.weights, self.biases = [], []

@@ -600,9 +600,27 @@ def fit_full_batch(forward, params, X, targets, *, epochs: int, lr: float) -> li
         raise TypeError(f"forward must be callable, got {type(forward).__name__}")
     epochs = _checks.integer(epochs, "epochs", minimum=1)
     lr = _checks.positive(lr, "lr")
+    if isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"params must be an iterable of tensors, got {type(params).__name__}")
     params = list(params)
     if not params:
         raise ValueError("params is empty: nothing to train")
+    if not all(isinstance(p, torch.Tensor) and p.is_floating_point() for p in params):
+        raise TypeError("params must hold floating-point torch tensors")
+    if not any(p.requires_grad for p in params):
+        raise ValueError("params: none of the tensors has requires_grad=True, so nothing would train")
+    for value, name, ndim in ((X, "X", 2), (targets, "targets", 1)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch tensor, got {type(value).__name__}")
+        if not value.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+        if value.dim() != ndim:
+            raise ValueError(f"{name} must be {ndim}-D, got shape {tuple(value.shape)}")
+        if not torch.isfinite(value).all():
+            raise ValueError(f"{name} contains NaN or inf")
+    if len(X) == 0 or len(targets) != len(X):
+        raise ValueError(f"X and targets must have the same, nonzero number of rows, got {len(X)} and "
+                         f"{len(targets)}")
     opt = torch.optim.Adam(params, lr=lr)
     history = []
     for _ in range(epochs):

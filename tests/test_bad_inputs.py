@@ -359,6 +359,46 @@ def _linear_forward(X):
     return X.sum(dim=1) * 0.5
 
 
+def _tensors(*shapes, **kw) -> st.SearchStrategy:
+    """Arrays as in ``arrays``, mostly turned into torch tensors (``_torch32``), sometimes left as NumPy."""
+    return st.one_of(arrays(*shapes, **kw).map(_torch32), arrays(*shapes, **kw).map(_torch32), arrays(*shapes, **kw))
+
+
+def _generator(name):
+    """``"gen"`` as a seeded ``torch.Generator``; anything else unchanged, for the callee to reject."""
+    import torch
+
+    return torch.Generator().manual_seed(0) if name == "gen" else name
+
+
+def _eps_model(name="eps"):
+    """``"eps"``: a small untrained DDPM noise predictor (T=10, dim=2); anything else unchanged."""
+    return generative.noise_predictor(10, dim=2, hidden=8, n_frequencies=2) if name == "eps" else name
+
+
+def _disconnected(n: int) -> np.ndarray:
+    """A cycle of ``n - 1`` nodes and one isolated node (the last)."""
+    A = np.zeros((n, n))
+    A[:-1, :-1] = _ring(n - 1)
+    return A
+
+
+def _graphs(n: int) -> st.SearchStrategy:
+    """Adjacency matrices for label propagation: a ring, random weights, or a disconnected, empty or signed one."""
+    return st.one_of(st.sampled_from([_ring(n), _disconnected(n), np.zeros((n, n)), -_ring(n)]),
+                     arrays((n, n), (n - 1, n), low=0, high=1))
+
+
+def _fit_full_batch(forward, params, X, targets, epochs, lr):
+    """quantum.fit_full_batch of a linear score ``X @ w`` (``forward="linear"``, ``params="w"``)."""
+    import torch
+
+    w = torch.zeros(2, requires_grad=True)
+    f = (lambda A: A.float() @ w) if forward == "linear" else forward
+    return quantum.fit_full_batch(f, [w] if params == "w" else params, _torch(X), _torch(targets),
+                                  epochs=epochs, lr=lr)
+
+
 # --------------------------------------------------------------- the table
 @dataclass
 class Case:
@@ -976,6 +1016,38 @@ CASES = [
          beta_T=probs(0.02, 0.5)),
     case("generative.cosine_betas", generative.cosine_betas, T=counts(1, 10), s=reals(0.008, 0.0),
          max_beta=probs(0.999, 0.5)),
+    case("generative.gaussian_kl", generative.gaussian_kl, mu=_tensors((3, 2), (2,)), logvar=_tensors((3, 2), (3, 3)),
+         propagates=True),
+    case("generative.reparameterize", lambda mu, logvar, generator: generative.reparameterize(
+        mu, logvar, _generator(generator)), mu=_tensors((3, 2)), logvar=_tensors((3, 2), (3, 1)),
+        generator=st.sampled_from(["gen", None, 3, "g"]), propagates=True),
+    # beta's huge values are left out: 1e300 times a finite KL overflows float32, as IEEE 754 says it must.
+    case("generative.vae_loss", generative.vae_loss, x=_tensors((3, 4), low=0, high=1), logits=_tensors((3, 4), (3, 5)),
+         mu=_tensors((3, 2)), logvar=_tensors((3, 2), (3, 1)),
+         beta=st.sampled_from([1.0, 0.0, 4.0, -1.0, NAN, INF, True, "1", None]), propagates=True),
+    case("generative.mlp_vae", lambda in_features, hidden, latent, seed: generative.mlp_vae(
+        in_features, hidden, latent, seed)(_torch32(np.ones((2, 4)))), in_features=counts(4, bad=[8]),
+        hidden=counts(3), latent=counts(2), seed=seeds(), slow=True),
+    case("generative.mlp_vae.forward", lambda x, generator: generative.mlp_vae(4, 3, 2)(x, _generator(generator)),
+         x=_tensors((3, 4), (4,), (3, 5)), generator=st.sampled_from(["gen", None, 3]), propagates=True, slow=True),
+    case("generative.q_sample", generative.q_sample, x0=arrays((4, 2)), t=labels(4, n_classes=5),
+         alpha_bar=arrays((5,), low=0, high=1), noise=arrays((4, 2), (4, 3)), propagates=True),
+    case("generative.q_sample.torch", lambda x0, t, alpha_bar, noise: generative.q_sample(
+        _torch32(x0), _torch(t), _torch32(alpha_bar), _torch32(noise)), x0=arrays((4, 2)), t=labels(4, n_classes=5),
+        alpha_bar=arrays((5,), low=0, high=1), noise=arrays((4, 2), (4, 3)), propagates=True),
+    case("generative.time_embedding", generative.time_embedding, t=st.one_of(
+        labels(4, n_classes=10).map(_torch), arrays((4,), low=0, high=10).map(_torch32), arrays((4,))),
+        T=counts(10), n_frequencies=counts(2, 8)),
+    case("generative.noise_predictor.forward", lambda x, t: _eps_model()(_torch32(x), _torch(t)),
+         x=arrays((4, 2), (3, 2), (4, 3)), t=labels(4, n_classes=10), propagates=True, slow=True),
+    case("generative.ddpm_loss", lambda model, x0, alpha_bar, generator: generative.ddpm_loss(
+        _eps_model(model), _torch32(x0), _torch32(alpha_bar), _generator(generator)),
+        model=st.sampled_from(["eps", None, 3]), x0=arrays((6, 2), (6, 3)), alpha_bar=arrays((10,), low=0, high=1),
+        generator=st.sampled_from(["gen", None, "g"]), propagates=True, slow=True),
+    case("generative.ddpm_sample", lambda model, betas, n, dim, keep: generative.ddpm_sample(
+        _eps_model(model), betas, n, dim, _generator("gen"), keep), model=st.sampled_from(["eps", None, 3]),
+        betas=arrays((10,), low=0.01, high=0.2), n=counts(3), dim=counts(2, bad=[3]),
+        keep=st.sampled_from([(), (0, 5), None, [9], [10], [-1], 3, "5", [1.5]]), examples=30, slow=True),
     case("graphs.edges_from_adjacency", graphs.edges_from_adjacency, A=arrays((4, 4), (3, 4), low=0, high=1),
          finite=False),
     case("graphs.normalized_adjacency", graphs.normalized_adjacency, A=arrays((4, 4), (3, 4), low=0, high=1),
@@ -983,6 +1055,17 @@ CASES = [
     case("graphs.propagate", graphs.propagate, H=arrays((4, 2)), src=labels(3, n_classes=4),
          dst=labels(3, n_classes=4), edge_weight=st.one_of(st.none(), arrays((3,), (2,))),
          reduce=choices("sum", "mean")),
+    case("graphs.add_self_loops", graphs.add_self_loops, src=labels(3, n_classes=4), dst=labels(3, n_classes=4),
+         n_nodes=counts(4, bad=[2])),
+    case("graphs.gcn_edge_weights", graphs.gcn_edge_weights, src=labels(3, n_classes=4),
+         dst=labels(3, n_classes=4), n_nodes=counts(4, bad=[2])),
+    case("graphs.gcn_edge_weights.self_loops", lambda src, dst, n_nodes: graphs.gcn_edge_weights(
+        *graphs.add_self_loops(src, dst, n_nodes), n_nodes), src=labels(3, n_classes=4),
+        dst=labels(3, n_classes=4), n_nodes=counts(4, bad=[2])),
+    case("graphs.label_propagation", graphs.label_propagation, A=_graphs(4), labels=labels(4, n_classes=2),
+         labelled=_masks(4), n_iter=counts(10, 1000), tol=reals(1e-10, 0.0)),
+    case("graphs.harmonic_solution", graphs.harmonic_solution, A=_graphs(4), labels=labels(4, n_classes=2),
+         labelled=_masks(4)),
     case("graphs.gcn_layer", graphs.gcn_layer, H=arrays((4, 2)), W=arrays((2, 3), (3, 3)),
          src=labels(3, n_classes=4), dst=labels(3, n_classes=4), n_nodes=st.one_of(st.none(), counts(4, bad=[2])),
          activation=st.sampled_from([None, np.tanh, "relu", 3])),
@@ -1033,6 +1116,9 @@ CASES = [
          pairs=st.sampled_from([None, [(3, 4)], [], [(3, 10)], [(1,)], "34", [(1.5, 2)], [("a", "b")]]), rng=seeds()),
     case("hybrid.sum_probabilities", hybrid.sum_probabilities, p_left=arrays((3, 10), low=0, high=1),
          p_right=arrays((3, 10), (3, 9), low=0, high=1)),
+    case("hybrid.sum_probabilities.torch", lambda p_left, p_right: hybrid.sum_probabilities(
+        _torch32(p_left), _torch32(p_right)), p_left=arrays((3, 10), low=0, high=1),
+        p_right=arrays((3, 10), (3, 9), low=0, high=1), propagates=True),
     case("nas.SearchSpace", lambda choices, rng: _space_walk(choices, rng),
          choices=st.sampled_from([{"d": (1, 2), "a": ("relu", "tanh")}, {"d": (1,)}, {}, {"d": ()}, None,
                                   {"d": 3}, [("d", (1, 2))]]), rng=seeds(), finite=False),
@@ -1088,6 +1174,9 @@ CASES = [
          lr=reals(0.01), epochs=counts(1, 2), w0=st.one_of(st.none(), arrays((2, 3), (3,))), rng=seeds()),
     case("learning_rules.cosine", learning_rules.cosine, a=arrays((3,), (2, 2)), b=arrays((3,), (4,)),
          finite=False),
+    case("learning_rules.PCNetwork", lambda sizes: learning_rules.PCNetwork(sizes, rng=0).n_layers,
+         sizes=st.sampled_from([[3, 4, 2], [3, 2], [3, 10**12], [10**8, 2], [10**4, 10**5], [3], [], None, "34",
+                                [3, 0], [3, 2.5], 3]), finite=False),
     case("learning_rules.PCNetwork.infer", lambda X, Y, n_steps, step: learning_rules.PCNetwork(
         [3, 4, 2], rng=0).infer(X, Y, n_steps, step), X=arrays((5, 3)), Y=arrays((5, 2), (4, 2)),
         n_steps=counts(0, 5), step=reals(0.1)),
@@ -1137,6 +1226,10 @@ CASES = [
     case("quantum.gradient_sweep", lambda qubits, layers, n_samples: quantum.gradient_sweep(
         qubits, layers, n_samples=n_samples, rng=0), qubits=st.sampled_from([[2, 3], [], None, [1], [2.5], "2", 2]),
         layers=st.sampled_from([[1, 2], [], [0], None]), n_samples=counts(2, 4), examples=30),
+    case("quantum.fit_full_batch", _fit_full_batch, forward=st.sampled_from(["linear", None, 3]),
+         params=st.sampled_from(["w", "w", [], None, 3, [np.zeros(2)]]), X=_batch_of(arrays((6, 2)), 2),
+         targets=arrays((6,), (5,), low=-1, high=1), epochs=counts(1, 3),
+         lr=st.sampled_from([0.05, 0.0, -1.0, NAN, INF, "0.1", None, True]), slow=True),
     case("quantum.decay_rate", quantum.decay_rate, n_wires=arrays((3,), (2,)), variances=arrays((3,), low=0.01,
                                                                                                 high=1)),
 ]
