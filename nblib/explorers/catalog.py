@@ -76,7 +76,7 @@ def _agents():
     P, R, _ = env.model()
     optimum = plan(P, R, env.max_steps)[0][env.start]
     random_return = plan(P, R, env.max_steps, policy=np.full((env.n_states, 4), 0.25))[0][env.start]
-    return reinforce_explorer(learning_curves(env, LRS, seeds=2, episodes=40), optimum, random_return, env.max_steps)
+    return reinforce_explorer(learning_curves(env, LRS, seeds=3, episodes=150), optimum, random_return, env.max_steps)
 
 
 def _generative():
