@@ -327,15 +327,9 @@ def sequence_cross_entropy(logits, target):
 
 def _check_predictions(output, target) -> None:
     """``output`` floating scores ``(..., C)`` and ``target`` integer classes of shape ``output.shape[:-1]``."""
-    import torch
+    from .torch_train import check_scores_and_classes
 
-    if not isinstance(output, torch.Tensor) or not output.is_floating_point():
-        raise TypeError(f"output must be a floating torch.Tensor of scores, got {type(output).__name__}"
-                        + (f" of dtype {output.dtype}" if isinstance(output, torch.Tensor) else ""))
-    if not isinstance(target, torch.Tensor) or target.is_floating_point() or target.is_complex() \
-            or target.dtype == torch.bool:
-        raise TypeError(f"target must be an integer torch.Tensor of classes, got {type(target).__name__}"
-                        + (f" of dtype {target.dtype}" if isinstance(target, torch.Tensor) else ""))
+    check_scores_and_classes(output, target)
     if output.ndim < 2 or tuple(target.shape) != tuple(output.shape[:-1]):
         raise ValueError(f"target must have shape output.shape[:-1]; got output {tuple(output.shape)} "
                          f"and target {tuple(target.shape)}")

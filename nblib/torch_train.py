@@ -117,8 +117,8 @@ def _pair(batch, name: str):
     return batch
 
 
-def accuracy(output, target) -> float:
-    """Fraction of rows whose arg-max over the last dimension equals ``target``."""
+def check_scores_and_classes(output, target) -> None:
+    """Raise TypeError unless ``output`` is a floating torch.Tensor of scores and ``target`` an integer one."""
     import torch
 
     if not isinstance(output, torch.Tensor) or not output.is_floating_point() or output.ndim < 1:
@@ -128,6 +128,11 @@ def accuracy(output, target) -> float:
             or target.dtype == torch.bool:
         raise TypeError(f"target must be an integer torch.Tensor of classes, got {type(target).__name__}"
                         + (f" of dtype {target.dtype}" if isinstance(target, torch.Tensor) else ""))
+
+
+def accuracy(output, target) -> float:
+    """Fraction of rows whose arg-max over the last dimension equals ``target``."""
+    check_scores_and_classes(output, target)
     if tuple(target.shape) != tuple(output.shape[:-1]) or target.numel() == 0:
         raise ValueError(f"target must have shape output.shape[:-1] and hold at least one label; got output "
                          f"{tuple(output.shape)} and target {tuple(target.shape)}")
