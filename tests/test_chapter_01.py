@@ -12,18 +12,10 @@ import re
 from pathlib import Path
 
 import pytest
+from notebook_text import join_text  # noqa: E402
 
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "chapters" / "01_perceptron.ipynb"
-
-
-def _source(cell: dict) -> str:
-    src = cell["source"]
-    return "".join(src) if isinstance(src, list) else src
-
-
-def _text(value) -> str:
-    return "".join(value) if isinstance(value, list) else value
 
 
 # ------------------------------------------------------------------ headline numbers
@@ -106,8 +98,8 @@ def test_exercise_result(glued, check):
 # ------------------------------------------------------------------ explorer, prose
 def test_explorer_is_displayed(cells):
     summaries = [
-        _text(out["data"]["text/plain"])
-        for cell in cells if cell["cell_type"] == "code" and "neuron_boundary_explorer()" in _source(cell)
+        join_text(out["data"]["text/plain"])
+        for cell in cells if cell["cell_type"] == "code" and "neuron_boundary_explorer()" in join_text(cell["source"])
         for out in cell.get("outputs", []) if "text/plain" in out.get("data", {})
     ]
     assert summaries, "no stored output of neuron_boundary_explorer() in the notebook"

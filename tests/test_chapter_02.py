@@ -12,13 +12,11 @@ import math
 from pathlib import Path
 
 import pytest
+from notebook_text import join_text  # noqa: E402
 
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "02_backprop.ipynb"
-def _join(value) -> str:
-    return "".join(value) if isinstance(value, list) else value
-
 
 # --------------------------------------------------------------- gradients are right
 # PLAN.md: gradients match finite differences and torch to rtol 1e-6 in float64. The
@@ -155,7 +153,7 @@ def test_small_batches_beat_full_batch_at_equal_epochs(glued):
 
 # ------------------------------------------------------------------------ explorer
 def test_explorer_is_displayed_with_divergence_frames(cells):
-    summaries = [_join(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
+    summaries = [join_text(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
                  for o in c.get("outputs", []) if "text/plain" in o.get("data", {})]
     shown = [s for s in summaries if s.startswith("An MLP learning three spirals [explorer:")]
     assert len(shown) == 1, "the chapter displays mlp_training_explorer() once"

@@ -13,13 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
+from notebook_text import join_text  # noqa: E402
 
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "03_activations.ipynb"
-def _join(value) -> str:
-    return "".join(value) if isinstance(value, list) else value
-
 
 # ------------------------------------------------------------ activations are right
 # Same formulas in both libraries, float64: round-off level (the erf-based GELU differs a little
@@ -162,7 +160,7 @@ def test_exercise_comparisons(glued):
 
 # ------------------------------------------------------------------------ explorer
 def test_explorer_is_displayed_with_message_frames(cells):
-    summaries = [_join(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
+    summaries = [join_text(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
                  for o in c.get("outputs", []) if "text/plain" in o.get("data", {})]
     shown = [s for s in summaries if s.startswith("Signals through a deep MLP at initialisation [explorer:")]
     assert len(shown) == 1, "the chapter displays signal_explorer() once"
@@ -176,6 +174,6 @@ def test_no_errors_or_warnings_in_outputs(cells):
     for c in cells:
         for o in c.get("outputs", []):
             assert o["output_type"] != "error"
-            assert not (o["output_type"] == "stream" and o["name"] == "stderr"), _join(o["text"])[:200]
+            assert not (o["output_type"] == "stream" and o["name"] == "stderr"), join_text(o["text"])[:200]
 
 

@@ -12,13 +12,11 @@ import math
 from pathlib import Path
 
 import pytest
+from notebook_text import join_text  # noqa: E402
 
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "04_optimisation.ipynb"
-def _join(value) -> str:
-    return "".join(value) if isinstance(value, list) else value
-
 
 # ------------------------------------------------------------------ surfaces and theory
 def test_surface_gradients_match_central_differences(glued):
@@ -190,7 +188,7 @@ def test_ex4_against_plain_gradient_descent(glued):
 
 # ------------------------------------------------------------------------ explorer
 def test_explorer_is_displayed(cells):
-    summaries = [_join(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
+    summaries = [join_text(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
                  for o in c.get("outputs", []) if "text/plain" in o.get("data", {})]
     shown = [s for s in summaries if s.startswith("An optimiser race on a 2-D loss surface [explorer:")]
     assert len(shown) == 1, "the chapter displays optimiser_race_explorer() once"

@@ -11,14 +11,11 @@ import math
 from pathlib import Path
 
 import pytest
+from notebook_text import join_text  # noqa: E402
 
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "05_generalisation.ipynb"
-def _text(value) -> str:
-    return "".join(value) if isinstance(value, list) else value
-
-
 # ------------------------------------------------------------------ normalisation
 def test_standardizer_agrees_with_sklearn(glued):
     assert glued["std_vs_sklearn"] <= 1e-12          # float64 wine features
@@ -200,7 +197,7 @@ def test_exercise_4_and_5_consistency(glued):
 
 # ------------------------------------------------------------------ explorer
 def test_explorer_is_displayed(cells):
-    summaries = [_text(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
+    summaries = [join_text(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
                  for o in c.get("outputs", []) if "text/plain" in o.get("data", {})]
     shown = [s for s in summaries if s.startswith("Capacity and regularisation: an MLP trained on 300 digits [explorer:")]
     assert len(shown) == 1, "the chapter displays overfitting_explorer() once"
@@ -208,7 +205,7 @@ def test_explorer_is_displayed(cells):
     # says so); weight decay 100 diverges for every width and dropout: 9 message frames, by design.
     assert "45 precomputed frames, 9 with a message" in shown[0]
     bundle = next(o["data"] for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])
-                  if _text(o.get("data", {}).get("text/plain", "")).startswith("Capacity and regularisation"))
+                  if join_text(o.get("data", {}).get("text/plain", "")).startswith("Capacity and regularisation"))
     assert "text/html" in bundle and "application/vnd.jupyter.widget-view+json" in bundle
 
 

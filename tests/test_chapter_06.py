@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from nblib.report import read_glued
+from notebook_text import join_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "06_pytorch.ipynb"
@@ -22,18 +23,14 @@ CHAPTER_2 = ROOT / "chapters" / "02_backprop.ipynb"
 N_TRAIN = 1257  # load_digits(seed=0): 70% of 1797 images, stratified
 
 
-def _join(value) -> str:
-    return "".join(value) if isinstance(value, list) else value
-
-
 def _outputs_text(cells) -> list[str]:
     texts = []
     for c in cells:
         for o in c.get("outputs", []) if c["cell_type"] == "code" else []:
             if o.get("output_type") == "stream":
-                texts.append(_join(o["text"]))
+                texts.append(join_text(o["text"]))
             elif "text/plain" in o.get("data", {}):
-                texts.append(_join(o["data"]["text/plain"]))
+                texts.append(join_text(o["data"]["text/plain"]))
     return texts
 
 
@@ -185,7 +182,7 @@ def test_ex5_float32_is_accurate_enough(glued):
 
 # ------------------------------------------------------------------------ explorer
 def test_explorer_is_displayed_with_divergence_frames(cells, glued):
-    summaries = [_join(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
+    summaries = [join_text(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
                  for o in c.get("outputs", []) if "text/plain" in o.get("data", {})]
     shown = [s for s in summaries if s.startswith("Batch size and learning rate: a torch MLP")]
     assert len(shown) == 1, "the chapter displays batch_lr_explorer() once"
@@ -195,14 +192,14 @@ def test_explorer_is_displayed_with_divergence_frames(cells, glued):
 
 
 def test_explorer_has_a_frame_player(cells):
-    htmls = [_join(o["data"]["text/html"]) for c in cells if c["cell_type"] == "code"
+    htmls = [join_text(o["data"]["text/html"]) for c in cells if c["cell_type"] == "code"
              for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
     assert any('class="nblib-explorer"' in h and "training diverged" in h for h in htmls)
 
 
 # --------------------------------------------------------------------- conventions
 def test_first_cell_imports_torch_before_seeding(cells):
-    first = _join(next(c for c in cells if c["cell_type"] == "code")["source"])
+    first = join_text(next(c for c in cells if c["cell_type"] == "code")["source"])
     assert first.index("import torch") < first.index("seed_everything(0)")
     assert "device = default_device()" in first
 

@@ -12,17 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from notebook_text import join_text, markdown  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "07_cnn.ipynb"  # read by the shared glued/cells fixtures (tests/conftest.py)
-
-
-def _join(value) -> str:
-    return "".join(value) if isinstance(value, list) else value
-
-
-def _markdown(cells) -> list[str]:
-    return [_join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
 
 
 # ------------------------------------------------------------------ from scratch
@@ -180,7 +173,7 @@ def test_ex4_stride_against_pool(glued):
 
 # ------------------------------------------------------------------------ explorer
 def test_explorer_is_displayed(cells):
-    summaries = [_join(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
+    summaries = [join_text(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
                  for o in c.get("outputs", []) if "text/plain" in o.get("data", {})]
     shown = [s for s in summaries if s.startswith("A 3x3 kernel on a photograph [explorer:")]
     assert len(shown) == 1, "the chapter displays kernel_explorer() once"
@@ -191,11 +184,11 @@ def test_explorer_is_displayed(cells):
 # --------------------------------------------------------------- chapter specifics
 def test_claim_check_box_quotes_the_table(cells):
     assert any(':::{admonition} Claim check: "early layers see 3x3 to 7x7, middle layers 32 to 64, deep layers '
-               '128 and up"' in md for md in _markdown(cells))
+               '128 and up"' in md for md in markdown(cells))
 
 
 def test_first_code_cell_imports_torch_before_seeding(cells):
     # seed_everything seeds torch only if torch is already imported (Part II convention)
-    first = _join(next(c for c in cells if c["cell_type"] == "code")["source"])
+    first = join_text(next(c for c in cells if c["cell_type"] == "code")["source"])
     assert first.index("import torch") < first.index("seed_everything(0)")
     assert "default_device()" in first

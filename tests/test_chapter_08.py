@@ -14,17 +14,10 @@ import re
 from pathlib import Path
 
 import pytest
+from notebook_text import join_text, markdown  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "08_rnn.ipynb"  # read by the shared glued/cells fixtures (tests/conftest.py)
-
-
-def _join(value) -> str:
-    return "".join(value) if isinstance(value, list) else value
-
-
-def _markdown(cells) -> list[str]:
-    return [_join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
 
 
 def _sigmoid(b: float) -> float:
@@ -113,7 +106,7 @@ def test_price_verdict_in_the_prose_matches_the_numbers(glued, cells):
         assert glued["price_verdict"] == f"{expected.capitalize()} is the better forecast on both measures"
     else:
         assert glued["price_verdict"].startswith(f"{expected.capitalize()} is better on MSE and {expected_mae} on MAE")
-    text = "\n".join(_markdown(cells))
+    text = "\n".join(markdown(cells))
     # the verdict is stated through glued values, in the section and in the summary ...
     assert "{glue:text}`price_verdict`" in text and "{glue:text}`price_winner`" in text
     # ... and never typed by hand in a way that could contradict it
@@ -134,7 +127,7 @@ def test_claim_check_numbers(glued, cells):
     assert glued["claim_n_solved_50"] >= 2
     assert glued["claim_n_solved_100"] < glued["claim_n_solved_50"]  # prose: "only ... the longer the lag"
     assert solved["50"][0] == glued["lstm_solved_epoch"]  # the first T = 50 run is the chapter's LSTM
-    box = next(md for md in _markdown(cells) if ':::{admonition} Claim check: "LSTMs solve the vanishing' in md)
+    box = next(md for md in markdown(cells) if ':::{admonition} Claim check: "LSTMs solve the vanishing' in md)
     assert "Verdict" in box and "init_factor_lstm" in box and "claim_n_solved_100" in box
 
 
@@ -183,7 +176,7 @@ def test_ex5_forget_bias_opens_the_carousel(glued):
 
 # ------------------------------------------------------------------------- explorer
 def test_explorer_is_displayed(cells):
-    summaries = [_join(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
+    summaries = [join_text(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
                  for o in c.get("outputs", []) if "text/plain" in o.get("data", {})]
     shown = [s for s in summaries if s.startswith("Gradient flow back through time at initialisation [explorer:")]
     assert len(shown) == 1, "the chapter displays gradient_flow_explorer() once"
@@ -193,6 +186,6 @@ def test_explorer_is_displayed(cells):
 
 # ------------------------------------------------------------------ PyTorch chapter
 def test_first_code_cell_imports_torch_before_seeding(cells):
-    first = _join(next(c for c in cells if c["cell_type"] == "code")["source"])
+    first = join_text(next(c for c in cells if c["cell_type"] == "code")["source"])
     assert first.index("import torch") < first.index("seed_everything(0)")  # so that torch is seeded too
     assert "default_device()" in first

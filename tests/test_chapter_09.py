@@ -12,13 +12,11 @@ import math
 from pathlib import Path
 
 import pytest
+from notebook_text import join_text  # noqa: E402
 
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "09_attention.ipynb"
-def _join(value) -> str:
-    return "".join(value) if isinstance(value, list) else value
-
 
 # ------------------------------------------------------------------ agreement with torch
 @pytest.mark.parametrize("name", ["sdpa_max_diff", "mha_max_diff", "mha_module_diff", "block_max_diff"])
@@ -135,7 +133,7 @@ def test_ex5_no_length_generalisation(glued):
 
 # ------------------------------------------------------------------------ explorer
 def test_explorer_is_displayed(cells):
-    summaries = [_join(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
+    summaries = [join_text(o["data"]["text/plain"]) for c in cells if c["cell_type"] == "code"
                  for o in c.get("outputs", []) if "text/plain" in o.get("data", {})]
     shown = [s for s in summaries if s.startswith("Softmax attention: key dimension, scaling and temperature [explorer:")]
     assert len(shown) == 1, "the chapter displays attention_scale_explorer() once"

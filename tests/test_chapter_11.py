@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 import pytest
+from notebook_text import join_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "11_regularisation.ipynb"  # read by the shared glued/cells fixtures
@@ -110,5 +111,5 @@ def test_early_stopping_stops_early(glued):
 
 
 def test_explorer_is_the_chapters(cells):
-    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    sources = [join_text(c["source"]) for c in cells if c["cell_type"] == "code"]
     assert any(s.strip().startswith("smoothing_dropout_explorer(") for s in sources)

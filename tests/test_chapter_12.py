@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from notebook_text import prose  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "12_efficient.ipynb"  # read by the shared glued/cells fixtures (tests/conftest.py)
-
-
-def _markdown(cells) -> str:
-    return "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                     for c in cells if c["cell_type"] == "markdown")
 
 
 def test_float_formats(glued):
@@ -81,7 +77,7 @@ def test_checkpointing_time_supports_the_verdict(glued, cells):
     assert 0.1 < glued["time_pred_deep"] < 0.34  # (1 - 1/k) of a forward pass, itself < 1/2 of a step
     assert glued["time_over_deep"] > glued["time_pred_deep"]
     assert 0.3 < glued["time_over_deep"] < 2.0  # "more than 20-30%", and not absurd
-    text = _markdown(cells)
+    text = prose(cells)
     assert "the memory half holds for deep networks, and only for activation memory" in text
 
 

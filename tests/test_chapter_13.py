@@ -8,14 +8,10 @@ from them. The conventions every chapter follows are checked in tests/test_chapt
 from __future__ import annotations
 
 from pathlib import Path
+from notebook_text import prose  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "13_compression.ipynb"  # read by the shared glued/cells fixtures (tests/conftest.py)
-
-
-def _markdown(cells) -> str:
-    return "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                     for c in cells if c["cell_type"] == "markdown")
 
 
 def test_float_baseline_learns_the_digits(glued):
@@ -58,7 +54,7 @@ def test_claim_check_numbers_support_the_verdict(glued, cells):
     assert glued["sparse90_raw_drop"] > 10
     assert 0 < glued["sparse90_drop"] < 5
     assert glued["sparse95_acc"] < glued["sparse90_acc"]
-    text = _markdown(cells)
+    text = prose(cells)
     assert "true only with fine-tuning, and only roughly" in text
 
 
@@ -73,7 +69,7 @@ def test_distillation_helps_with_few_labels_and_is_within_noise_with_all(glued, 
     assert glued["kd_low_gap"] > 2 * glued["kd_low_std"], "the prose calls this a real gain"
     assert glued["kd_low_wins"] == glued["n_seeds"]
     assert abs(glued["kd_full_gap"]) <= 2 * glued["kd_full_std"] + 0.5, "the prose calls this within the noise"
-    assert "within the\nnoise" in _markdown(cells) or "within the noise" in _markdown(cells)
+    assert "within the\nnoise" in prose(cells) or "within the noise" in prose(cells)
     assert glued["student_ratio"] > 20
 
 

@@ -8,14 +8,10 @@ from them. The conventions every chapter follows are checked in tests/test_chapt
 from __future__ import annotations
 
 from pathlib import Path
+from notebook_text import prose  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "14_interpretability.ipynb"  # read by the shared glued/cells fixtures (tests/conftest.py)
-
-
-def _markdown(cells) -> str:
-    return "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                     for c in cells if c["cell_type"] == "markdown")
 
 
 def test_the_network_to_explain_has_learned_the_digits(glued):
@@ -105,7 +101,7 @@ def test_claim_check_numbers_support_the_verdict(glued, cells):
         assert glued[k] > 0.8
     assert glued["inp_gxi"] > 0.8 and glued["inp_ig"] > 0.8 and glued["inp_grad"] < 0.4
     assert glued["sc_signed_max"] < 0.2  # signed maps do depend on the weights
-    assert "Verdict: misleading as usually stated" in _markdown(cells)
+    assert "Verdict: misleading as usually stated" in prose(cells)
 
 
 def test_exercise_solutions(glued):

@@ -8,16 +8,10 @@ from them. The conventions every chapter follows are checked in tests/test_chapt
 from __future__ import annotations
 
 from pathlib import Path
+from notebook_text import prose  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "15_generative.ipynb"  # read by the shared glued/cells fixtures (tests/conftest.py)
-
-
-def _markdown(cells) -> str:
-    return "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                     for c in cells if c["cell_type"] == "markdown")
-
-
 
 
 def test_autoencoder_detects_anomalies(glued):
@@ -71,7 +65,7 @@ def test_ddpm_and_claim_check(glued, cells):
     assert glued["gan_runs_worse"] >= glued["n_gan_runs"] - 1  # the verdict: "true here"
     assert glued["ddpm_vs_pac"] > 2
     assert glued["best_pac_hq"] > glued["ddpm_hq"]  # the caveat in the verdict
-    assert "Verdict: true here, on the measure that matters most, with caveats." in _markdown(cells)
+    assert "Verdict: true here, on the measure that matters most, with caveats." in prose(cells)
 
 
 def test_exercise_solutions(glued):

@@ -8,14 +8,10 @@ them. The conventions every chapter follows are checked in tests/test_chapter_co
 from __future__ import annotations
 
 from pathlib import Path
+from notebook_text import prose  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "16_graphs_agents.ipynb"  # read by the shared glued/cells fixtures (tests/conftest.py)
-
-
-def _markdown(cells) -> str:
-    return "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                     for c in cells if c["cell_type"] == "markdown")
 
 
 def test_karate_club_and_message_passing_agree_with_the_dense_gcn(glued):
@@ -60,7 +56,7 @@ def test_structure_generalises_and_end_to_end_does_not(glued, cells):
     assert glued["dpl_seen"] >= 0.85 and glued["dpl_unseen"] >= 0.85  # no digit labels at all
     assert 0.4 <= glued["e2e_seen"] < glued["ns_seen"]
     assert glued["e2e_unseen"] < 0.05  # "essentially none"
-    text = _markdown(cells)
+    text = prose(cells)
     assert "true of the end-to-end network, false as a claim about neural networks" in text
 
 

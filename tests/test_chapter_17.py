@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from notebook_text import prose  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "17_brains.ipynb"  # read by the shared glued/cells fixtures (tests/conftest.py)
-
-
-def _markdown(cells) -> str:
-    return "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                     for c in cells if c["cell_type"] == "markdown")
 
 
 def test_lif_simulation_matches_the_analytic_f_i_curve(glued):
@@ -63,7 +59,7 @@ def test_predictive_coding_against_backprop(glued):
 
 
 def test_claim_check_verdict(cells):
-    text = _markdown(cells)
+    text = prose(cells)
     assert "Verdict: approximately, under conditions; not in general." in text
 
 

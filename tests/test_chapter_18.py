@@ -8,14 +8,10 @@ from them. The conventions every chapter follows are checked in tests/test_chapt
 from __future__ import annotations
 
 from pathlib import Path
+from notebook_text import prose  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "18_quantum.ipynb"  # read by the shared glued/cells fixtures (tests/conftest.py)
-
-
-def _markdown(cells) -> str:
-    return "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                     for c in cells if c["cell_type"] == "markdown")
 
 
 def test_simulators_agree_to_round_off(glued):
@@ -77,7 +73,7 @@ def test_claim_check_numbers_support_the_verdict(glued, cells):
     # the quantum model costs much more to train on a simulator (measured; 5x leaves room for a busy machine)
     assert glued["time_ratio"] > 5
     assert glued["circuits_total"] == 150 * 2 * 24 * 200
-    text = _markdown(cells)
+    text = prose(cells)
     assert "Verdict: false on this task" in text
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from nblib.report import read_glued
+from notebook_text import join_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BIBLIOGRAPHY = ROOT / "book" / "references.bib"
@@ -28,16 +29,12 @@ SECTIONS = ["## What you will learn", "## What you need first", "## Summary", "#
 TIMING = re.compile(r"perf_counter|time\.time\(|%%?timeit|%%?time\b")
 
 
-def _text(value) -> str:
-    return "".join(value) if isinstance(value, list) else value
-
-
 class Chapter:
     def __init__(self, path: Path):
         self.path = path
         self.cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         self.code = [c for c in self.cells if c["cell_type"] == "code"]
-        self.markdown = [_text(c["source"]) for c in self.cells if c["cell_type"] == "markdown"]
+        self.markdown = [join_text(c["source"]) for c in self.cells if c["cell_type"] == "markdown"]
         self.headings = [line for md in self.markdown for line in md.splitlines() if re.match(r"#{1,6} ", line)]
 
 
@@ -73,11 +70,11 @@ def test_every_exercise_has_a_hidden_executed_solution(chapter):
     for k in range(1, count + 1):
         heading = re.compile(rf"^### Solution to exercise {k}\b", re.M)
         start = next((i for i, c in enumerate(chapter.cells)
-                      if c["cell_type"] == "markdown" and heading.search(_text(c["source"]))), None)
+                      if c["cell_type"] == "markdown" and heading.search(join_text(c["source"]))), None)
         assert start is not None, f"no solution heading for exercise {k}"
         solution = []
         for cell in chapter.cells[start + 1:]:
-            if cell["cell_type"] == "markdown" and re.search(r"^### ", _text(cell["source"]), re.M):
+            if cell["cell_type"] == "markdown" and re.search(r"^### ", join_text(cell["source"]), re.M):
                 break
             if cell["cell_type"] == "code":
                 solution.append(cell)
@@ -100,24 +97,24 @@ def test_prose_cites_only_glued_values_and_known_references(chapter):
 
 
 def test_first_code_cell_seeds_everything(chapter):
-    assert "seed_everything(" in _text(chapter.code[0]["source"])
+    assert "seed_everything(" in join_text(chapter.code[0]["source"])
 
 
 def test_an_explorer_is_displayed(chapter):
-    summaries = [_text(o.get("data", {}).get("text/plain", "")) for c in chapter.code for o in c.get("outputs", [])]
+    summaries = [join_text(o.get("data", {}).get("text/plain", "")) for c in chapter.code for o in c.get("outputs", [])]
     assert any("[explorer:" in s for s in summaries), "no explorer is displayed"
 
 
 def test_timing_cells_are_ignored_by_nbval(chapter):
     for cell in chapter.code:
-        source = _text(cell["source"])
+        source = join_text(cell["source"])
         if TIMING.search(source):
             assert source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT"), f"timing cell not marked: {source[:80]!r}"
 
 
 def test_no_errors_and_no_echoed_glue(chapter):
     for cell in chapter.code:
-        source = _text(cell["source"])
+        source = join_text(cell["source"])
         assert not any(o.get("output_type") == "error" for o in cell.get("outputs", [])), source[:80]
         last = source.strip().splitlines()[-1] if source.strip() else ""
         assert not last.startswith("glue("), f"a bare glue(...) ends a cell and echoes its value: {source[:80]!r}"
