@@ -8,6 +8,7 @@ pytest.importorskip("matplotlib")
 
 from nblib import nn  # noqa: E402
 from nblib.explorers.generalisation import overfitting_explorer, regularised_mlp  # noqa: E402
+from explorer_helpers import suptitle  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -17,15 +18,7 @@ def explorer():
 
 
 def _title(explorer, **setting):
-    import matplotlib.pyplot as plt
-
-    fig = explorer.render(**{**explorer.setting, **setting})
-    try:
-        lines = [np.asarray(line.get_ydata(), dtype=float) for ax in fig.axes for line in ax.lines]
-        assert all(np.isfinite(y).all() for y in lines), "a frame must never plot NaN or inf"
-        return fig._suptitle.get_text()
-    finally:
-        plt.close(fig)
+    return suptitle(explorer, **setting)
 
 
 def test_every_control_changes_the_picture(explorer):

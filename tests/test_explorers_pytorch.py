@@ -8,6 +8,7 @@ pytest.importorskip("matplotlib")
 torch = pytest.importorskip("torch")
 
 from nblib.explorers.pytorch import BLOWUP_FACTOR, UNIFORM_LOSS, batch_lr_explorer, batch_size_values  # noqa: E402
+from explorer_helpers import suptitle  # noqa: E402
 
 N_TRAIN, EPOCHS = 300, 3  # a fifth of the images and a third of the book's epochs: the same code paths, faster
 
@@ -21,16 +22,7 @@ def exp():
 
 
 def _title(exp, **setting):
-    """The suptitle of a freshly rendered frame, after checking that it plots only finite numbers."""
-    import matplotlib.pyplot as plt
-
-    fig = exp.render(**{**exp.setting, **setting})
-    try:
-        ys = [np.asarray(line.get_ydata(), dtype=float) for ax in fig.axes for line in ax.lines]
-        assert all(np.isfinite(y).all() for y in ys), "a frame must never plot NaN or inf"
-        return fig._suptitle.get_text()
-    finally:
-        plt.close(fig)
+    return suptitle(exp, **setting)
 
 
 def test_controls_and_book_frames_fit_the_budget(exp):
