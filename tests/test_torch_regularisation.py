@@ -80,36 +80,35 @@ def test_residual_mlp_shapes_seed_and_linear_depth_rule():
     assert probs == pytest.approx([0.2, 0.4, 0.6])
 
 
+def _l2_against_decay(make_l2_opt, make_decay_opt, lam: float, steps: int):
+    """Two identical residual MLPs trained on the same batch: one with ``lam``-L2 in the loss, one with the
+    optimiser's own weight decay (and no L2 term). Returns the two models."""
+    torch.manual_seed(0)
+    X, y = torch.randn(20, 4), torch.randint(0, 3, (20,))
+    with_l2, with_decay = residual_mlp(4, 8, 1, 3, seed=0), residual_mlp(4, 8, 1, 3, seed=0)
+    for model, opt, penalty in ((with_l2, make_l2_opt(with_l2.parameters()), lam),
+                                (with_decay, make_decay_opt(with_decay.parameters()), 0.0)):
+        for _ in range(steps):
+            opt.zero_grad()
+            (F.cross_entropy(model(X), y) + l2_in_loss(model.parameters(), penalty)).backward()
+            opt.step()
+    return with_l2, with_decay
+
+
 def test_l2_in_loss_hand_case_and_sgd_equivalence():
     w = torch.tensor([3.0, 4.0], requires_grad=True)
     assert l2_in_loss([w], 0.1).item() == pytest.approx(1.25)  # 0.05 * 25
-    torch.manual_seed(0)
-    X, y = torch.randn(20, 4), torch.randint(0, 3, (20,))
-    models = [residual_mlp(4, 8, 1, 3, seed=0) for _ in range(2)]
-    opt_l2 = torch.optim.SGD(models[0].parameters(), lr=0.1)
-    opt_wd = torch.optim.SGD(models[1].parameters(), lr=0.1, weight_decay=0.05)
-    for _ in range(5):
-        for model, opt, lam in ((models[0], opt_l2, 0.05), (models[1], opt_wd, 0.0)):
-            opt.zero_grad()
-            (F.cross_entropy(model(X), y) + l2_in_loss(model.parameters(), lam)).backward()
-            opt.step()
+    with_l2, with_decay = _l2_against_decay(lambda ps: torch.optim.SGD(ps, lr=0.1),
+                                            lambda ps: torch.optim.SGD(ps, lr=0.1, weight_decay=0.05), 0.05, steps=5)
     # SGD: L2 in the loss and weight decay are the same update, up to float32 round-off
-    for p, q in zip(models[0].parameters(), models[1].parameters()):
+    for p, q in zip(with_l2.parameters(), with_decay.parameters()):
         assert torch.allclose(p, q, atol=1e-6)
 
 
 def test_l2_in_loss_with_adam_differs_from_adamw():
-    torch.manual_seed(0)
-    X, y = torch.randn(20, 4), torch.randint(0, 3, (20,))
-    models = [residual_mlp(4, 8, 1, 3, seed=0) for _ in range(2)]
-    opt_l2 = torch.optim.Adam(models[0].parameters(), lr=0.01)
-    opt_wd = torch.optim.AdamW(models[1].parameters(), lr=0.01, weight_decay=0.5)
-    for _ in range(20):
-        for model, opt, lam in ((models[0], opt_l2, 0.5), (models[1], opt_wd, 0.0)):
-            opt.zero_grad()
-            (F.cross_entropy(model(X), y) + l2_in_loss(model.parameters(), lam)).backward()
-            opt.step()
-    gap = max((p - q).abs().max().item() for p, q in zip(models[0].parameters(), models[1].parameters()))
+    with_l2, with_decay = _l2_against_decay(lambda ps: torch.optim.Adam(ps, lr=0.01),
+                                            lambda ps: torch.optim.AdamW(ps, lr=0.01, weight_decay=0.5), 0.5, steps=20)
+    gap = max((p - q).abs().max().item() for p, q in zip(with_l2.parameters(), with_decay.parameters()))
     assert gap > 1e-3, "with Adam the two regularisers move the weights differently"
 
 
