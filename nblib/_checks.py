@@ -12,21 +12,22 @@ import numbers
 import numpy as np
 
 
-def as_array(x, name: str, *, ndim: int | None = None, dtype=None, finite: bool = True) -> np.ndarray:
-    """Convert ``x`` to a numeric ndarray, checking its number of dimensions and values."""
+def as_array(x, name: str, *, ndim: int | None = None, dtype=None, finite: bool = True,
+             allow_complex: bool = False) -> np.ndarray:
+    """Convert ``x`` to a numeric ndarray (real unless ``allow_complex``), checking its dimensions and values."""
     if isinstance(x, (str, bytes)):
         raise TypeError(f"{name} must be numeric array-like, got {type(x).__name__}")
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as err:
         raise TypeError(f"{name} must be numeric array-like: {err}") from None
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if arr.dtype.kind not in ("biufc" if allow_complex else "biuf"):
+        raise TypeError(f"{name} must hold {'' if allow_complex else 'real '}numbers, got dtype {arr.dtype}")
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
-    if finite and arr.dtype.kind == "f" and not np.isfinite(arr).all():
+    if finite and arr.dtype.kind in "fc" and not np.isfinite(arr).all():
         raise ValueError(f"{name} contains NaN or inf")
     return arr
 

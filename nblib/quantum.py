@@ -84,18 +84,9 @@ def n_wires_of(state) -> int:
 
 
 def _state(state, name: str = "state") -> np.ndarray:
-    if isinstance(state, (str, bytes)):
-        raise TypeError(f"{name} must hold numbers, got {type(state).__name__}")
-    try:
-        state = np.asarray(state)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of amplitudes: {err}") from None
-    if state.dtype.kind not in "biufc":
-        raise TypeError(f"{name} must hold numbers, got dtype {state.dtype}")
+    state = _checks.as_array(state, name, dtype=np.complex128, allow_complex=True)
     n_wires_of(state)
-    if not np.all(np.isfinite(state)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return state.astype(np.complex128, copy=False)
+    return state
 
 
 def _wire(wire, n: int, name: str = "wire") -> int:
