@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from notebook_text import join_text  # noqa: E402
+from chapter_helpers import assert_in_band, join_text  # noqa: E402
 
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "chapters" / "01_perceptron.ipynb"
@@ -46,8 +46,7 @@ BANDS = {
 @pytest.mark.parametrize(("name", "low", "high"),
                          [pytest.param(name, low, high, id=name) for name, (low, high) in BANDS.items()])
 def test_headline_number_in_band(glued, name, low, high):
-    assert name in glued, f"{name} is not glued in {NOTEBOOK.name}"
-    assert low <= glued[name] <= high, f"{name} = {glued[name]!r}, expected within [{low}, {high}]"
+    assert_in_band(glued, name, low, high)
 
 
 def test_perceptron_converges_on_separable_blobs(glued):

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from notebook_text import join_text  # noqa: E402
+from chapter_helpers import assert_in_band, band_params, join_text  # noqa: E402
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,7 +75,7 @@ def test_exploding_settings_explode(glued):
     pytest.param("prop_tanh_xavier_std_ratio", 0.1, 1.0, id="xavier-tanh-activations-drift"),
 ])
 def test_stable_settings_stay_level(glued, name, low, high):
-    assert low <= glued[name] <= high, f"{name} = {glued[name]}"
+    assert_in_band(glued, name, low, high)
 
 
 def test_relu_gradient_ratio_is_the_same_for_every_scale(glued):
@@ -145,10 +145,9 @@ EXERCISE_BANDS = [
 
 
 @pytest.mark.parametrize(("name", "low", "high"),
-                         [pytest.param(n, lo, hi, id=i) for n, lo, hi, i in EXERCISE_BANDS])
+                         band_params(EXERCISE_BANDS))
 def test_exercise_result_in_band(glued, name, low, high):
-    assert name in glued, f"{name} is not glued"
-    assert low <= glued[name] <= high, f"{name} = {glued[name]!r}, expected within [{low}, {high}]"
+    assert_in_band(glued, name, low, high)
 
 
 def test_exercise_comparisons(glued):

@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 
 import pytest
-from notebook_text import join_text  # noqa: E402
+from chapter_helpers import assert_in_band, band_params, join_text  # noqa: E402
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,10 +161,9 @@ EXERCISE_BANDS = [
 
 
 @pytest.mark.parametrize(("name", "low", "high"),
-                         [pytest.param(n, lo, hi, id=i) for n, lo, hi, i in EXERCISE_BANDS])
+                         band_params(EXERCISE_BANDS))
 def test_exercise_result_in_band(glued, name, low, high):
-    assert name in glued, f"{name} is not glued"
-    assert low <= glued[name] <= high, f"{name} = {glued[name]!r}, expected within [{low}, {high}]"
+    assert_in_band(glued, name, low, high)
 
 
 def test_ex2_effective_learning_rates(glued):

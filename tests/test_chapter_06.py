@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from nblib.report import read_glued
-from notebook_text import join_text  # noqa: E402
+from chapter_helpers import join_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "06_pytorch.ipynb"

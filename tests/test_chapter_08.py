@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from notebook_text import join_text, markdown  # noqa: E402
+from chapter_helpers import join_text, markdown  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "08_rnn.ipynb"  # read by the shared glued/cells fixtures (tests/conftest.py)

@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 
 import pytest
-from notebook_text import join_text  # noqa: E402
+from chapter_helpers import join_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "11_regularisation.ipynb"  # read by the shared glued/cells fixtures

@@ -8,7 +8,7 @@ from them. The conventions every chapter follows are checked in tests/test_chapt
 from __future__ import annotations
 
 from pathlib import Path
-from notebook_text import prose  # noqa: E402
+from chapter_helpers import prose  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "14_interpretability.ipynb"  # read by the shared glued/cells fixtures (tests/conftest.py)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from notebook_text import prose  # noqa: E402
+from chapter_helpers import prose  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "17_brains.ipynb"  # read by the shared glued/cells fixtures (tests/conftest.py)
